@@ -1,0 +1,170 @@
+"""The `disclosure` command: validate records, compute deadlines, scaffold records, build and report."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from .config import ConfigError, load_config
+from .findings import CODES, ERROR, INFO, LEVEL_LABELS, WARNING
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"「{value}」不是 YYYY-MM-DD 格式的日期") from None
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # usage errors exit 2 with the message in plain words
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: 用法错误：{message}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="disclosure", description="政府信息公开门户生成器：校验记录、计算期限、生成网站。")
+    p.add_argument("--config", "-c", default="mkdocs.yml", help="站点配置文件（默认 ./mkdocs.yml）")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    v = sub.add_parser("validate", help="校验记录：每条问题给出 文件:行号、代码、级别、说明和修改方法")
+    v.add_argument("paths", nargs="*", type=Path, help="只报告这些文件或文件夹中的问题（默认全部记录）")
+    v.add_argument("--format", choices=["text", "json"], default="text")
+    v.add_argument("--as-of", type=_date, help="按某一天判断（默认今天，北京时间）")
+    v.add_argument("--jobs", type=int, default=None, help="并行进程数（默认 CPU 核数）")
+    v.add_argument("--quiet", "-q", action="store_true", help="不列出提示（info）级别的条目")
+
+    d = sub.add_parser("deadline", help="计算20个工作日的公开期限，并列出跳过的日子及原因")
+    d.add_argument("formed", type=_date, help="形成（成文）日期 YYYY-MM-DD")
+    d.add_argument("--changed", type=_date, help="变更日期：变更后重新计算")
+    d.add_argument("--days", type=int, default=None, help="工作日数（默认按配置，一般为20）")
+    d.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
+
+    n = sub.add_parser("new", help="新建一条记录的骨架，自动分配下一个索引号，并打印文件路径")
+    n.add_argument("--type", required=True, dest="rtype", help="disclosure / normative / annual-report / interpretation")
+    n.add_argument("--issuer", required=True, help="发布单位（全称或配置中的 id）")
+    n.add_argument("--title", help="标题")
+    n.add_argument("--date", type=_date, help="成文日期（默认今天）")
+
+    b = sub.add_parser("build", help="校验并生成网站（mkdocs build + 搜索索引 + 订阅源）")
+    b.add_argument("--site-dir", default=None, help="输出目录（默认 site/）")
+    b.add_argument("--as-of", type=_date, help="按某一天生成（默认今天，北京时间）")
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except ConfigError as e:
+        print(f"配置错误：{e}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def cmd_validate(args) -> int:
+    from .corpus import load_corpus, build_date
+
+    cfg = load_config(args.config)
+    as_of = args.as_of or build_date()
+    for p in args.paths:
+        if not p.exists():
+            print(f"找不到 {p}", file=sys.stderr)
+            return EXIT_USAGE
+    files = [f for p in args.paths for f in ([p] if p.is_file() else sorted(p.rglob("*.md")))]
+    corpus = load_corpus(cfg, as_of, paths=files, jobs=args.jobs, config_path=args.config)
+    findings = corpus.findings
+    if args.paths:
+        wanted = {_rel(f, cfg.root) for f in files}
+        findings = [f for f in findings if f.path in wanted]
+    if args.quiet:
+        findings = [f for f in findings if f.level != INFO]
+    counts = Counter(f.level for f in findings)
+    if args.format == "json":
+        print(json.dumps({
+            "as_of": as_of.isoformat(),
+            "records": len(corpus.records),
+            "counts": {lvl: counts.get(lvl, 0) for lvl in (ERROR, WARNING, INFO)},
+            "findings": [f.as_dict() for f in findings],
+        }, ensure_ascii=False, indent=2))
+    else:
+        by_code = Counter(f.code for f in findings)
+        current = None
+        for f in sorted(findings, key=lambda f: ({ERROR: 0, WARNING: 1, INFO: 2}[f.level], f.code, f.path, f.line)):
+            if f.code != current:
+                current = f.code
+                print(f"\n== {f.code} {f.title}（{LEVEL_LABELS[f.level]}，{by_code[f.code]} 条）")
+            print(f.render())
+        print(f"\n共检查 {len(corpus.records)} 条有效记录（判断日期 {as_of}）："
+              f"错误 {counts.get(ERROR, 0)} 条，警告 {counts.get(WARNING, 0)} 条，提示 {counts.get(INFO, 0)} 条。")
+        if counts.get(ERROR):
+            print("有错误：修正后才能发布。", file=sys.stderr)
+    return EXIT_ERRORS if counts.get(ERROR) else EXIT_OK
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def cmd_deadline(args) -> int:
+    try:
+        cfg = load_config(args.config)
+        calendar, rules = cfg.calendar, cfg.rules
+        days, start_counts = rules.deadline_working_days, rules.start_day_counts
+    except ConfigError:
+        if Path(args.config).exists():
+            raise
+        from .calendar import WorkCalendar  # no site here: national calendar and defaults
+
+        calendar, days, start_counts = WorkCalendar.default(), 20, False
+    formed = max(args.formed, args.changed) if args.changed else args.formed
+    dl = calendar.deadline(formed, args.days or days, start_counts)
+    if args.json:
+        out = dl.as_dict()
+        out["written"] = args.formed.isoformat()
+        if args.changed:
+            out["changed"] = args.changed.isoformat()
+        print(json.dumps(out, ensure_ascii=False))
+        return EXIT_OK
+    note = "（暂定：所涉年份的放假安排尚未确认）" if dl.provisional else ""
+    print(f"形成日期 {formed}，第 {dl.working_days} 个工作日为 {dl.deadline}{note}")
+    for info in dl.skipped:
+        kind = "上班" if info.is_workday else "不计"
+        print(f"  {info.day} 星期{'一二三四五六日'[info.day.weekday()]} {kind}：{info.reason}"
+              + ("" if info.confirmed else "（未确认）"))
+    return EXIT_OK
+
+
+def cmd_new(args) -> int:
+    from .corpus import build_date
+    from .scaffold import create
+
+    cfg = load_config(args.config)
+    try:
+        path = create(cfg, args.rtype, args.issuer, args.title, args.date or build_date())
+    except ValueError as e:
+        print(f"disclosure new: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    print(_rel(path, Path.cwd()))
+    return EXIT_OK
+
+
+def cmd_build(args) -> int:
+    from .build import build_site
+
+    return build_site(args.config, site_dir=args.site_dir, as_of=args.as_of)
+
+
+_COMMANDS = {"validate": cmd_validate, "deadline": cmd_deadline, "new": cmd_new, "build": cmd_build}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Read every record once, run the rules, and hold the validated set with its indexes.
+
+records → (parse + record rules, in parallel for large sets) → corpus rules → Corpus
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from .config import PortalConfig, load_config
+from .findings import Finding, has_errors, sort_key
+from .records import Record, parse_record
+from .rules import RuleContext, annual, identity, lifecycle, normative, safety, timeliness
+
+RECORD_RULES = (identity.check, safety.check, lifecycle.check, timeliness.check, normative.check, annual.check)
+CORPUS_RULES = (identity.check_corpus, normative.check_corpus, annual.check_corpus)
+PARALLEL_FROM = 3000  # below this, starting worker processes costs more than it saves
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def today_shanghai() -> dt.date:
+    return dt.datetime.now(SHANGHAI).date()
+
+
+def build_date() -> dt.date:
+    """'Today' for scheduling, status and lateness: DISCLOSURE_AS_OF=YYYY-MM-DD, else today in Asia/Shanghai."""
+    value = os.environ.get("DISCLOSURE_AS_OF")
+    return dt.date.fromisoformat(value) if value else today_shanghai()
+
+
+@dataclass
+class Corpus:
+    cfg: PortalConfig
+    as_of: dt.date
+    records: list[Record]
+    findings: list[Finding] = field(default_factory=list)
+
+    @cached_property
+    def by_index(self) -> dict[str, Record]:
+        return {r.index_no: r for r in self.records}
+
+    @cached_property
+    def live(self) -> list[Record]:
+        """What the site shows: published on or before the build date, newest first."""
+        out = [r for r in self.records if r.is_live(self.as_of)]
+        out.sort(key=lambda r: (r.published, r.index_no), reverse=True)
+        return out
+
+    @property
+    def has_errors(self) -> bool:
+        return has_errors(self.findings)
+
+    def status(self, record: Record) -> str:
+        """有效性 for normative documents; empty for other types."""
+        if record.type != "normative":
+            return ""
+        return normative.status(record, self.by_index, self.as_of)
+
+    def withdrawn(self, record: Record) -> bool:
+        return record.withdrawn is not None and record.withdrawn.date <= self.as_of
+
+    def group_live(self, key) -> dict:
+        groups = defaultdict(list)
+        for r in self.live:
+            k = key(r)
+            if k:
+                groups[k].append(r)
+        return groups
+
+    def inverse(self, attr: str, record: Record) -> list[Record]:
+        """Live records whose `attr` (interprets / related / amends) names `record`."""
+        out = []
+        for r in self.live:
+            v = getattr(r, attr)
+            if v == record.index_no or (isinstance(v, list) and record.index_no in v):
+                out.append(r)
+        return out
+
+
+def discover(cfg: PortalConfig) -> list[Path]:
+    base = cfg.docs_dir / cfg.records_dir
+    return sorted(base.rglob("*.md")) if base.is_dir() else []
+
+
+def _check_one(path: Path, cfg: PortalConfig, ctx: RuleContext):
+    result = parse_record(path, cfg)
+    findings = list(result.findings)
+    if result.record is not None:
+        for rule in RECORD_RULES:
+            findings.extend(rule(result.record, ctx))
+    return result.record, findings
+
+
+_worker_state = {}
+
+
+def _worker_init(config_path: str, as_of: dt.date):
+    cfg = load_config(config_path)
+    _worker_state["cfg"], _worker_state["ctx"] = cfg, RuleContext(cfg, as_of)
+
+
+def _worker_batch(paths):
+    cfg, ctx = _worker_state["cfg"], _worker_state["ctx"]
+    return [_check_one(Path(p), cfg, ctx) for p in paths]
+
+
+def load_corpus(cfg: PortalConfig, as_of: dt.date | None = None, paths: list[Path] | None = None,
+                jobs: int | None = None, config_path: str | Path | None = None) -> Corpus:
+    """Parse and check every record under the records folder (plus `paths`, if given)."""
+    as_of = as_of or build_date()
+    ctx = RuleContext(cfg, as_of)
+    files = discover(cfg)
+    if paths:
+        known = {p.resolve() for p in files}
+        files += [p for p in paths if p.resolve() not in known]
+    jobs = jobs or os.cpu_count() or 1
+    results = []
+    if len(files) >= PARALLEL_FROM and jobs > 1 and config_path:
+        size = max(200, len(files) // (jobs * 8))
+        batches = [[str(p) for p in files[i : i + size]] for i in range(0, len(files), size)]
+        with ProcessPoolExecutor(jobs, initializer=_worker_init, initargs=(str(config_path), as_of)) as pool:
+            for batch in pool.map(_worker_batch, batches):
+                results.extend(batch)
+    else:
+        results = [_check_one(p, cfg, ctx) for p in files]
+    records, findings = [], []
+    for record, fs in results:
+        findings.extend(fs)
+        if record is not None:
+            records.append(record)
+    for rule in CORPUS_RULES:
+        findings.extend(rule(records, ctx))
+    findings.sort(key=sort_key)
+    return Corpus(cfg, as_of, records, findings)
+
+
+def load(config_path: str | Path = "mkdocs.yml", as_of: dt.date | None = None, **kw) -> Corpus:
+    cfg = load_config(config_path)
+    return load_corpus(cfg, as_of, config_path=config_path, **kw)

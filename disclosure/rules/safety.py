@@ -1,0 +1,71 @@
+"""Blocking safety checks: classified marks, personal data, active HTML (《条例》第十四、十五、十七条)."""
+
+from __future__ import annotations
+
+import re
+
+from ..findings import Finding
+
+# 密级标志 as printed on documents (GB/T 9704): "秘密★1年", "机密 ★", "密级：绝密", or a bare 绝密/机密 line.
+CLASSIFIED = re.compile(
+    r"(绝密|机密|秘密)\s*★|密\s*级\s*[:：]\s*(绝密|机密|秘密)|^[ \t]*(绝密|机密)[ \t]*$", re.M
+)
+ID_NUMBER = re.compile(
+    r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])"
+)
+MOBILE = re.compile(r"(?<![\d-])1[3-9]\d(?:[- ]?\d{4}){2}(?![\d-])")
+SCRIPT = re.compile(r"<\s*script\b|<[^>]*\son[a-z]+\s*=|javascript\s*:", re.I)
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_check_ok(number: str) -> bool:
+    """GB 11643-1999 check digit."""
+    total = sum(int(c) * w for c, w in zip(number[:17], _ID_WEIGHTS))
+    return _ID_CHECK[total % 11] == number[17].upper()
+
+
+def find_id_numbers(text: str):
+    return [m for m in ID_NUMBER.finditer(text) if id_check_ok(m.group(0))]
+
+
+def mask(s: str) -> str:
+    """Never echo personal data in full in a log: keep the first 3 and last 2 characters."""
+    return s[:3] + "*" * (len(s) - 5) + s[-2:]
+
+
+def _line_of(text: str, pos: int, first_line: int) -> int:
+    return first_line + text.count("\n", 0, pos)
+
+
+def _places(record):
+    """(field, text, first line) for each text a visitor will see."""
+    yield "title", record.title, record.line("title")
+    if record.summary:
+        yield "summary", record.summary, record.line("summary")
+    yield "body", record.body, record.body_line
+    for a in record.attachments:
+        yield "attachments", f"{a.file} {a.title}", record.line("attachments")
+
+
+def check(record, ctx):
+    for fld, text, first in _places(record):
+        for m in CLASSIFIED.finditer(text):
+            yield Finding("E301", record.path, _line_of(text, m.start(), first),
+                          f"出现密级标志「{m.group(0).strip()}」，涉密信息不得公开",
+                          "确认是否涉密：涉密的撤下该文件；已解密的删去密级标志并在保密审查中注明", fld)
+        if not record.personal_data_allowed:
+            for m in find_id_numbers(text):
+                yield Finding("E302", record.path, _line_of(text, m.start(), first),
+                              f"出现身份证号码 {mask(m.group(0))}，属于个人信息",
+                              "删除或隐去中间位数（如 3301**********1234）；确需公开的，加 personal_data_allowed: 依据", fld)
+            for m in MOBILE.finditer(text):
+                yield Finding("E303", record.path, _line_of(text, m.start(), first),
+                              f"出现手机号码 {mask(m.group(0))}，属于个人信息",
+                              "改为单位办公电话，或隐去中间四位；确需公开的，加 personal_data_allowed: 依据", fld)
+        if fld in ("body", "summary", "title"):
+            for m in SCRIPT.finditer(text):
+                yield Finding("E304", record.path, _line_of(text, m.start(), first),
+                              f"含有可执行的网页代码「{m.group(0)[:30]}」",
+                              "删除 <script>、onclick= 之类的代码和 javascript: 链接，正文只用 Markdown", fld)
