@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .. import annual_tables
 from ..findings import Finding
 
 
@@ -21,6 +22,9 @@ def check(record, ctx):
     if record.written.year <= record.year - 1 or record.year > ctx.as_of.year:
         yield Finding("E110", record.path, record.line("year"),
                       f"报告年度 {record.year} 与成文日期 {record.written} 不符", "年度报告应在报告年度结束后成文", "year")
+    for problem in annual_tables.check(record.tables):
+        yield Finding("E503", record.path, record.line("tables"), f"{problem.cell}：{problem.message}",
+                      "核对该单元格及其所在行、列的数字，使表格勾稽关系成立", "tables")
     if record.published and record.published > due:
         late = (record.published - due).days
         yield Finding("W501", record.path, record.line("published"),

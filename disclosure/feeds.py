@@ -1,0 +1,80 @@
+"""RSS 2.0 and Atom feeds with feedgen: newest first, GUIDs from the 索引号, dates in +08:00.
+
+Reproducible: the feed's own date is its newest entry's (feedgen would use 'now'), entries are
+appended in our order (feedgen prepends by default), and nothing depends on the build path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from feedgen.feed import FeedGenerator
+
+from .catalogue import FeedSpec, SitePlan, record_url
+from .corpus import SHANGHAI
+
+
+def _at_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
+
+
+def site_base(plan: SitePlan) -> str:
+    cfg = plan.corpus.cfg
+    base = cfg.site_url or (f"https://{cfg.site_domain}/" if cfg.site_domain else "/")
+    return base if base.endswith("/") else base + "/"
+
+
+def guid(index_no: str) -> str:
+    """A permanent, location-independent id: the 索引号 as a tag URI-like URN."""
+    return f"urn:gov-disclosure:{index_no}"
+
+
+def build_feed(spec: FeedSpec, plan: SitePlan) -> FeedGenerator:
+    c = plan.corpus
+    base = site_base(plan)
+    fg = FeedGenerator()
+    fg.id(f"urn:gov-disclosure-feed:{c.cfg.site_domain or c.cfg.office}:{spec.id}")
+    fg.title(spec.title)
+    fg.description(f"{spec.title}（共 {len(spec.records)} 条，按发布日期由新到旧）")
+    fg.link(href=base + spec.page_url, rel="alternate")
+    fg.link(href=base + spec.atom, rel="self")
+    fg.language("zh-CN")
+    fg.author({"name": c.cfg.office})
+    newest = spec.records[0].published if spec.records else c.as_of
+    fg.updated(_at_midnight(newest))
+    fg.lastBuildDate(_at_midnight(newest))
+    fg.generator("disclosure portal generator (feedgen)")
+    for r in spec.records:
+        unit = c.cfg.unit(r.issuer)
+        fe = fg.add_entry(order="append")
+        fe.id(guid(r.index_no))
+        fe.link(href=base + record_url(r))
+        when = _at_midnight(r.published)
+        fe.published(when)
+        fe.updated(_at_midnight(r.withdrawn.date) if c.withdrawn(r) else when)
+        fe.author({"name": unit.name})
+        fe.category(term=r.type_label)
+        if c.withdrawn(r):
+            fe.title(f"【已撤回】{r.title}")
+            fe.description(f"本信息已于 {r.withdrawn.date} 撤回。撤回理由：{r.withdrawn.reason}")
+        else:
+            fe.title(r.title)
+            facts = [f"索引号：{r.index_no}", f"发布机构：{unit.name}"]
+            if r.doc_no:
+                facts.append(f"发文字号：{r.doc_no}")
+            fe.description("；".join(facts) + ("。" + r.summary if r.summary else "。"))
+    return fg
+
+
+def write_feeds(plan: SitePlan, site_dir: Path) -> list[Path]:
+    out_dir = site_dir / "feeds"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for spec in plan.feeds:
+        fg = build_feed(spec, plan)
+        for rel_path, data in ((spec.rss, fg.rss_str(pretty=True)), (spec.atom, fg.atom_str(pretty=True))):
+            path = site_dir / rel_path
+            path.write_bytes(data)
+            written.append(path)
+    return written

@@ -1,0 +1,54 @@
+"""Post-build outputs beside the pages: feeds, the machine-readable catalogue, the search index."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlparse
+
+from .catalogue import SitePlan, record_url
+from .feeds import write_feeds
+from .search import build_index
+from .selfhost import external_references, prune_and_neutralise
+
+
+class OutputError(RuntimeError):
+    pass
+
+
+def catalogue_json(plan: SitePlan) -> dict:
+    c = plan.corpus
+    out = []
+    for r in c.live:
+        unit = c.cfg.unit(r.issuer)
+        item = {
+            "index_no": r.index_no, "title": r.title, "type": r.type, "type_label": r.type_label,
+            "issuer": unit.name, "issuer_code": unit.code, "doc_no": r.doc_no, "topic": r.topic,
+            "column": c.cfg.column(r.column).name if r.column else "", "written": r.written.isoformat(),
+            "published": r.published.isoformat(), "summary": r.summary, "keywords": r.keywords,
+            "url": record_url(r), "withdrawn": c.withdrawn(r),
+        }
+        if r.type == "normative":
+            item.update(status=c.status(r), reg_no=r.reg_no, effective=str(r.effective), expires=str(r.expires))
+        if r.type == "annual-report":
+            item["year"] = r.year
+        out.append(item)
+    return {"office": c.cfg.office, "as_of": c.as_of.isoformat(), "count": len(out), "records": out}
+
+
+def own_hosts(plan: SitePlan) -> set[str]:
+    cfg = plan.corpus.cfg
+    return {h for h in (urlparse(cfg.site_url).hostname, cfg.site_domain) if h}
+
+
+def write_outputs(plan: SitePlan, site_dir: Path, search: bool = True) -> None:
+    prune_and_neutralise(site_dir)
+    (site_dir / "catalogue.json").write_text(
+        json.dumps(catalogue_json(plan), ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    write_feeds(plan, site_dir)
+    external = external_references(site_dir, own_hosts(plan))
+    if external:
+        listing = "\n".join(f"  {f}: {u}" for f, u in external[:20])
+        raise OutputError(f"生成的页面引用了外部网站（在境内可能无法访问，也不符合“无第三方请求”的要求）：\n{listing}")
+    if search:
+        build_index(site_dir)

@@ -1,0 +1,24 @@
+"""MkDocs hooks: wiring only. All logic lives in disclosure/ (see disclosure/mkdocs_glue.py)."""
+
+from mkdocs.plugins import event_priority
+
+from disclosure.mkdocs_glue import Portal
+
+_portal = Portal()
+
+
+def on_config(config):
+    return _portal.on_config(config)
+
+
+@event_priority(100)  # before any plugin that looks at the files
+def on_files(files, config):
+    return _portal.on_files(files, config)
+
+
+def on_page_markdown(markdown, page, config, files):
+    return _portal.on_page_markdown(markdown, page, config, files)
+
+
+def on_post_build(config):
+    _portal.on_post_build(config)
