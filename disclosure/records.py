@@ -362,9 +362,10 @@ def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> Pars
         if key == "type":
             continue
         if isinstance(value, _BadValue):
-            code = "E107" if spec.kind == "date" or "date" in value.problem or "day" in value.problem or "month" in value.problem else "E106"
-            problems.add(code, line, f"{spec.label}「{value.text}」无法识别（{value.problem}）",
-                         DATE_HINT if code == "E107" else "检查这个值的写法", key)
+            if spec.kind == "date" or "range" in value.problem:
+                problems.add("E107", line, f"{spec.label}「{value.text}」不是日历上存在的日期", DATE_HINT, key)
+            else:
+                problems.add("E106", line, f"{spec.label}「{value.text}」无法识别（{value.problem}）", "检查这个值的写法", key)
             continue
         if value is None or value == "" or value == []:
             continue  # treated as absent; the required check below speaks if needed
