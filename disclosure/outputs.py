@@ -46,9 +46,9 @@ def write_outputs(plan: SitePlan, site_dir: Path, search: bool = True) -> None:
     (site_dir / "catalogue.json").write_text(
         json.dumps(catalogue_json(plan), ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
     write_feeds(plan, site_dir)
+    if search:
+        build_index(site_dir)
     external = external_references(site_dir, own_hosts(plan))
     if external:
         listing = "\n".join(f"  {f}: {u}" for f, u in external[:20])
         raise OutputError(f"生成的页面引用了外部网站（在境内可能无法访问，也不符合“无第三方请求”的要求）：\n{listing}")
-    if search:
-        build_index(site_dir)

@@ -30,4 +30,11 @@ def build_index(site_dir: Path, language: str = "zh") -> str:
         raise SearchIndexError(f"搜索索引生成失败（pagefind 退出码 {proc.returncode}）：\n{proc.stdout}\n{proc.stderr}")
     if not (site_dir / "pagefind" / "pagefind.js").is_file():
         raise SearchIndexError(f"搜索索引生成失败：{site_dir}/pagefind/pagefind.js 不存在\n{proc.stdout}")
+    for pattern in UNUSED_BUNDLE_FILES:
+        for f in (site_dir / "pagefind").glob(pattern):
+            f.unlink()
     return proc.stdout
+
+
+# Pagefind ships three prebuilt UIs; the search page uses the JS API (assets/javascripts/portal-search.js).
+UNUSED_BUNDLE_FILES = ["pagefind-ui.*", "pagefind-component-ui.*", "pagefind-modular-ui.*", "pagefind-highlight.js"]

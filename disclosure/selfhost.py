@@ -20,8 +20,9 @@ NEUTRALISE = [
     ("`https://${e}/api/v4/", "`/assets/javascripts/not-loaded/"),
 ]
 URL = re.compile(r"""https?://[^\s"'`<>()\\]+""")
-# Identifiers that are not requests: XML namespaces and schema names.
-NOT_REQUESTS = ("http://www.w3.org/", "http://www.sitemaps.org/schemas/")
+# Identifiers that are not requests: XML namespaces and schema names, and the reserved example.com
+# (RFC 2606) that Pagefind uses as a base for parsing relative URLs.
+NOT_REQUESTS = ("http://www.w3.org/", "http://www.sitemaps.org/schemas/", "https://example.com")
 # Licence banners name their authors' sites: /* … */ in CSS/JS, <!-- … --> in inline SVG (CSS-escaped as \3c !--).
 COMMENT = re.compile(r"/\*.*?\*/|(?:<|\\3c ?)!--.*?--(?:>|\\3e ?)", re.S)
 CHECKED_SUFFIXES = {".html", ".css", ".js", ".mjs", ".xml", ".json", ".svg"}

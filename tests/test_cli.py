@@ -1,0 +1,77 @@
+"""The disclosure command: deadline, new, validate exit codes."""
+
+import json
+import shutil
+
+import pytest
+
+from conftest import ROOT, copy_site_source, run_cli
+
+
+def test_deadline_json_is_one_object():
+    proc = run_cli("deadline", "2024-02-08", "--json", check=True)
+    out = json.loads(proc.stdout)
+    assert out["formed"] == "2024-02-08" and out["deadline"] == "2024-03-13" and out["provisional"] is False
+    assert {"date": "2024-02-12", "reason": "春节", "confirmed": True} in out["skipped"]
+
+
+def test_deadline_changed_restarts_clock():
+    out = json.loads(run_cli("deadline", "2024-01-02", "--changed", "2024-02-08", "--json", check=True).stdout)
+    assert out["formed"] == "2024-02-08" and out["deadline"] == "2024-03-13"
+
+
+def test_deadline_text_explains_skipped_days():
+    proc = run_cli("deadline", "2025-09-26", check=True)
+    assert "第 20 个工作日为 2025-10-30" in proc.stdout
+    assert "2025-10-11 星期六 上班：调休上班" in proc.stdout
+    assert "2025-10-06 星期一 不计：中秋" in proc.stdout
+
+
+def test_2027_provisional_until_configured(tmp_path):
+    out = json.loads(run_cli("deadline", "2027-01-05", "--json", check=True).stdout)
+    assert out["provisional"] is True
+    cfg = copy_site_source(tmp_path)
+    text = cfg.read_text(encoding="utf-8").replace(
+        "      years: {}", "      years:\n        2027: {holidays: {2027-01-01: 元旦}, workdays: {}}")
+    cfg.write_text(text, encoding="utf-8")
+    out = json.loads(run_cli("--config", str(cfg), "deadline", "2027-01-05", "--json", check=True).stdout)
+    assert out["provisional"] is False
+
+
+def test_usage_errors_exit_2():
+    assert run_cli("deadline", "2024-13-01").returncode == 2
+    assert run_cli("frobnicate").returncode == 2
+    proc = run_cli("--config", "/nonexistent/mkdocs.yml", "validate")
+    assert proc.returncode == 2 and "mkdocs.yml" in proc.stderr
+
+
+def test_demo_validates_clean_with_warnings():
+    proc = run_cli("validate", "--as-of", "2026-11-20", "--format", "json")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    report = json.loads(proc.stdout)
+    assert report["counts"]["error"] == 0
+    assert report["records"] >= 60
+    codes = {f["code"] for f in report["findings"]}
+    assert {"W401", "W402", "W501", "W502", "W603"} <= codes
+
+
+def test_new_scaffolds_a_valid_record_with_next_index(tmp_path):
+    cfg = copy_site_source(tmp_path)
+    proc = run_cli("--config", str(cfg), "new", "--type", "normative", "--issuer", "jyj",
+                   "--title", "青岚县测试管理办法", "--date", "2026-11-20", cwd=tmp_path, check=True)
+    path = tmp_path / proc.stdout.strip()
+    text = path.read_text(encoding="utf-8")
+    # the demo's 教育局 used MB0000033/2026-00001 … 00006 in 2026
+    assert "index_no: MB0000033/2026-00007" in text
+    proc = run_cli("--config", str(cfg), "validate", str(path), "--as-of", "2026-11-20", "--format", "json")
+    report = json.loads(proc.stdout)
+    assert [f for f in report["findings"] if f["level"] == "error"] == []
+    again = run_cli("--config", str(cfg), "new", "--type", "disclosure", "--issuer", "青岚县教育局",
+                    "--date", "2026-11-21", cwd=tmp_path, check=True)
+    assert "MB0000033/2026-00008" in (tmp_path / again.stdout.strip()).read_text(encoding="utf-8")
+
+
+def test_new_rejects_unknown_unit(tmp_path):
+    cfg = copy_site_source(tmp_path)
+    proc = run_cli("--config", str(cfg), "new", "--type", "disclosure", "--issuer", "nobody")
+    assert proc.returncode == 2 and "nobody" in proc.stderr

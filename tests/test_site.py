@@ -1,0 +1,277 @@
+"""The built demo portal: pages, metadata, catalogues, banners, permanence, scheduling, no third parties."""
+
+import datetime as dt
+import hashlib
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+from conftest import AS_OF, ROOT, build, copy_site_source
+
+RECORDS = ROOT / "content" / "records"
+
+
+def front_matter(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    return yaml.safe_load(text.split("\n---\n", 1)[0][4:])
+
+
+@pytest.fixture(scope="module")
+def records():
+    """The demo records read independently of the package (plain PyYAML)."""
+    out = []
+    for p in sorted(RECORDS.rglob("*.md")):
+        fm = front_matter(p)
+        fm["_path"] = p
+        out.append(fm)
+    return out
+
+
+def live(records):
+    as_of = dt.date.fromisoformat(AS_OF)
+    return [r for r in records if r.get("published") and r["published"] <= as_of]
+
+
+def find(records, title_part):
+    exact = [r for r in records if r["title"] == title_part]
+    hits = exact or [r for r in records if title_part in r["title"]]
+    assert len(hits) == 1, (title_part, [h["title"] for h in hits])
+    return hits[0]
+
+
+def page(site: Path, record: dict) -> str:
+    slug = re.sub(r"[^0-9A-Za-z._-]+", "-", record["index_no"])
+    return (site / "records" / slug / "index.html").read_text(encoding="utf-8")
+
+
+def meta_cells(html: str) -> dict:
+    block = re.search(r'<table class="portal-meta".*?</table>', html, re.S).group(0)
+    return dict(re.findall(r'<th scope="row">(.*?)</th><td[^>]*>(.*?)</td>', block))
+
+
+def test_every_page_is_zh_cn(demo_site):
+    pages = list(demo_site.rglob("*.html"))
+    assert len(pages) > 100
+    for p in pages:
+        head = p.read_text(encoding="utf-8")[:200]
+        assert '<html lang="zh-CN"' in head, p
+
+
+def test_record_metadata_block(demo_site, records):
+    r = find(records, "农村集体经营性建设用地入市管理办法》的通知")
+    cells = meta_cells(page(demo_site, r))
+    assert cells["索引号"] == r["index_no"]
+    assert cells["发文字号"] == "青政规〔2024〕1号"
+    assert cells["成文日期"] == "2024-03-12"
+    assert cells["发布日期"] == str(r["published"])
+    assert cells["发布机构"] == "青岚县人民政府"
+    assert cells["主题分类"] == "国土资源、能源\\土地"
+    assert cells["有效性"] == "有效"
+    assert cells["有效期至"] == "2029-04-14"  # effective 2024-04-15 + 5 years - 1 day
+
+
+def test_attachment_listed_with_type_and_size_and_copied(demo_site, records):
+    r = find(records, "2024年县级财政预算公开")
+    html = page(demo_site, r)
+    m = re.search(r'<a href="(budget-2024\.pdf)" download[^>]*>青岚县2024年县级预算表</a> <span class="portal-file">（PDF，([\d.]+ [KM]?B)）', html)
+    assert m, html[:3000]
+    slug_dir = demo_site / "records" / r["index_no"].replace("/", "-")
+    size = (slug_dir / "budget-2024.pdf").stat().st_size
+    assert size == (r["_path"].parent / "budget-2024.pdf").stat().st_size
+    assert m.group(2) in (f"{size} B", f"{size / 1024:.1f} KB")
+
+
+def test_status_banners(demo_site, records):
+    amended = page(demo_site, find(records, "青岚县教育局关于规范校外培训机构管理的实施意见"))
+    assert "portal-banner--amended" in amended and "已修改" in amended
+    assert "关于修改《关于规范校外培训机构管理的实施意见》的决定" in amended
+    repealed = page(demo_site, find(records, "政府投资项目管理暂行办法"))
+    assert "portal-banner--repealed" in repealed and "2025-09-01 废止" in repealed
+    assert "青岚县政府投资项目管理办法》的通知</a>" in repealed
+    expired = page(demo_site, find(records, "城镇老旧小区改造实施办法（试行）"))
+    assert "portal-banner--expired" in expired and "有效期至 2026-04-30" in expired
+    assert meta_cells(expired)["有效性"] == "失效"
+    valid = page(demo_site, find(records, "青岚县电动自行车停放充电安全管理规定"))
+    assert "portal-banner" not in valid
+
+
+def test_withdrawn_record_shows_notice_not_text(demo_site, records):
+    r = find(records, "青市监罚〔2025〕12号")
+    html = page(demo_site, r)
+    assert "portal-banner--withdrawn" in html
+    assert "本信息已于 2025-08-14 撤回" in html
+    assert "判决撤销" in html  # the reason
+    assert "不合格的建筑用钢筋" not in html  # the withdrawn text is gone
+
+
+def test_related_links_both_ways(demo_site, records):
+    doc = find(records, "农村集体经营性建设用地入市管理办法》的通知")
+    interp = find(records, "入市管理办法》政策解读")
+    doc_slug, interp_slug = (r["index_no"].replace("/", "-") for r in (doc, interp))
+    assert f'政策解读：<a href="../{interp_slug}/">' in page(demo_site, doc)
+    assert f'解读的文件：<a href="../{doc_slug}/">' in page(demo_site, interp)
+    amender = page(demo_site, find(records, "关于修改《关于规范校外培训机构管理的实施意见》的决定"))
+    assert "本文件修改了：" in amender
+
+
+def test_government_meta_tags(demo_site, records):
+    r = find(records, "青岚县电动自行车停放充电安全管理规定")
+    html = page(demo_site, r)
+    for name, value in [("SiteName", "青岚县人民政府 政府信息公开"), ("SiteDomain", "www.qinglan.gov.cn"),
+                        ("SiteIDCode", "3399000001"), ("ColumnName", "行政规范性文件"), ("ArticleTitle", r["title"]),
+                        ("PubDate", str(r["published"])), ("ContentSource", "青岚县人民政府")]:
+        assert f'<meta name="{name}" content="{value}">' in html, name
+    home = (demo_site / "index.html").read_text(encoding="utf-8")
+    assert '<meta name="SiteIDCode" content="3399000001">' in home
+
+
+def rows_of(html: str) -> list:
+    return re.findall(r'<tr><td><a href="[^"]+">(.*?)</a>.*?<time datetime="([\d-]+)">', html, re.S)
+
+
+def test_catalogue_counts_pagination_and_order(demo_site, records):
+    disclosures = [r for r in live(records) if r["type"] == "disclosure"]
+    n = len(disclosures)
+    base = demo_site / "catalogue" / "type" / "disclosure"
+    first = (base / "index.html").read_text(encoding="utf-8")
+    assert f'data-count="{n}"' in first
+    pages = -(-n // 20)
+    assert pages >= 2
+    all_rows = []
+    for i in range(1, pages + 1):
+        html = (base / ("index.html" if i == 1 else f"page-{i}/index.html")).read_text(encoding="utf-8")
+        rows = rows_of(html)
+        assert len(rows) == (20 if i < pages else n - 20 * (pages - 1))
+        assert f"第 {i}/{pages} 页" in html
+        all_rows += rows
+    assert not (base / f"page-{pages + 1}").exists()
+    dates = [d for _, d in all_rows]
+    assert dates == sorted(dates, reverse=True)
+    assert len({t for t, _ in all_rows}) == n
+
+
+def test_unit_subportal_and_year_and_topic_views(demo_site, records):
+    jyj = [r for r in live(records) if r["issuer"] == "青岚县教育局"]
+    html = (demo_site / "catalogue/unit/jyj/index.html").read_text(encoding="utf-8")
+    assert f'data-count="{len(jyj)}"' in html
+    assert "青岚县教育局2024年政府信息公开工作年度报告" in html  # its annual reports
+    y2025 = [r for r in live(records) if r["published"].year == 2025]
+    assert f'data-count="{len(y2025)}"' in (demo_site / "catalogue/year/2025/index.html").read_text(encoding="utf-8")
+    edu = [r for r in live(records) if r.get("topic", "").startswith("科技、教育")]
+    topic_index = (demo_site / "catalogue/topic/index.html").read_text(encoding="utf-8")
+    href = re.search(r'<a href="([^"]+)">科技、教育</a>', topic_index).group(1)
+    topic_page = (demo_site / "catalogue/topic" / href / "index.html").read_text(encoding="utf-8")
+    assert f'data-count="{len(edu)}"' in topic_page
+
+
+def test_normative_lists_split_current_and_invalid(demo_site):
+    current = (demo_site / "catalogue/normative/index.html").read_text(encoding="utf-8")
+    invalid = (demo_site / "catalogue/normative/invalid/index.html").read_text(encoding="utf-8")
+    assert "城镇老旧小区改造实施办法（试行）" in invalid and "政府投资项目管理暂行办法" in invalid
+    assert "城镇老旧小区改造实施办法（试行）" not in current
+    assert "关于规范校外培训机构管理的实施意见" in current  # 已修改 stays current
+    assert "portal-status--repealed" in invalid and "portal-status--expired" in invalid
+
+
+def test_column_structure_pages_exist(demo_site):
+    for path, text in [("xxgk/index.html", "政府信息公开指南"), ("xxgk/guide/index.html", "工作机构"),
+                       ("xxgk/system/index.html", "保密审查"), ("xxgk/fdzdgknr/index.html", "第二十条第（一）项"),
+                       ("xxgk/annual-reports/index.html", "2025 年度"), ("xxgk/apply/index.html", "申请表"),
+                       ("xxgk/fdzdgknr/czyjs/index.html", "财政预算公开"), ("index.html", "最新行政规范性文件"),
+                       ("search/index.html", "站内搜索"), ("feeds/index.html", "RSS")]:
+        assert text in (demo_site / path).read_text(encoding="utf-8"), path
+
+
+def test_annual_report_tables_in_national_layout(demo_site, records):
+    html = page(demo_site, find(records, "青岚县教育局2024年政府信息公开工作年度报告"))
+    assert "三、收到和处理政府信息公开申请情况" in html
+    assert "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）" in html
+    assert html.count("<th scope=\"row\">行政规范性文件</th>") == 1
+
+
+def test_scheduled_and_draft_records_are_absent(demo_site, records):
+    future = [r for r in records if r.get("published") and r["published"] > dt.date.fromisoformat(AS_OF)]
+    drafts = [r for r in records if not r.get("published")]
+    assert future and drafts
+    everything = "".join(p.read_text(encoding="utf-8") for p in demo_site.rglob("*.html"))
+    sitemap = (demo_site / "sitemap.xml").read_text(encoding="utf-8")
+    catalogue_json = (demo_site / "catalogue.json").read_text(encoding="utf-8")
+    for r in future + drafts:
+        slug = r["index_no"].replace("/", "-")
+        assert not (demo_site / "records" / slug).exists()
+        assert r["title"] not in everything
+        assert slug not in sitemap and r["index_no"] not in catalogue_json
+
+
+def test_scheduled_record_appears_on_its_date(tmp_path, records):
+    r = next(r for r in records if r.get("published") and r["published"] > dt.date.fromisoformat(AS_OF))
+    site = tmp_path / "site"
+    assert build(site, as_of=str(r["published"]), search=False).returncode == 0
+    assert (site / "records" / r["index_no"].replace("/", "-") / "index.html").exists()
+
+
+class _Refs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.urls = []
+
+    def handle_starttag(self, tag, attrs):
+        for k, v in attrs:
+            if k in ("href", "src", "action", "srcset", "poster", "data") and v:
+                self.urls.append(v)
+
+
+def test_no_third_party_references(demo_site):
+    own = {"www.qinglan.gov.cn"}
+    offenders = []
+    for p in demo_site.rglob("*"):
+        if p.suffix == ".html":
+            parser = _Refs()
+            parser.feed(p.read_text(encoding="utf-8"))
+            offenders += [(p, u) for u in parser.urls if urlparse(u).scheme in ("http", "https") and urlparse(u).hostname not in own]
+        elif p.suffix in (".css", ".js", ".mjs"):
+            text = re.sub(r"/\*.*?\*/", "", p.read_text(encoding="utf-8", errors="replace"), flags=re.S)
+            text = re.sub(r"(?:<|\\3c ?)!--.*?--(?:>|\\3e ?)", "", text, flags=re.S)
+            for u in re.findall(r"https?://[^\s\"'`)<>\\]+", text):
+                # XML namespace ids, and example.com (reserved, RFC 2606) as Pagefind's URL-parsing base
+                if not u.startswith(("http://www.w3.org/", "https://example.com")) and urlparse(u).hostname not in own:
+                    offenders.append((p, u))
+    assert offenders == []
+
+
+def test_record_url_survives_moving_the_file(tmp_path, records):
+    cfg = copy_site_source(tmp_path / "src")
+    r = find(records, "电动自行车停放充电安全管理规定》解读")
+    rel_path = r["_path"].relative_to(ROOT)
+    slug = r["index_no"].replace("/", "-")
+    assert build(tmp_path / "a", config=cfg, search=False, cwd=tmp_path).returncode == 0
+    before = (tmp_path / "a" / "records" / slug / "index.html").read_bytes()
+    src = tmp_path / "src" / rel_path
+    dest = tmp_path / "src" / "content" / "records" / "moved" / "elsewhere" / "renamed.md"
+    dest.parent.mkdir(parents=True)
+    shutil.move(src, dest)
+    assert build(tmp_path / "b", config=cfg, search=False, cwd=tmp_path).returncode == 0
+    after = (tmp_path / "b" / "records" / slug / "index.html").read_bytes()
+    assert after == before
+
+
+def _digest(site: Path) -> dict:
+    return {p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_two_builds_are_byte_identical(demo_site, tmp_path):
+    """Pages, feeds, sitemap and catalogue are byte-identical. Pagefind's filter and meta indexes are not
+    stable between runs upstream (Pagefind #638: only fragments are), so pagefind/ is compared by fragments."""
+    again = tmp_path / "site"
+    assert build(again).returncode == 0
+    a, b = _digest(demo_site), _digest(again)
+    outside = lambda d: {k: v for k, v in d.items() if not k.startswith("pagefind/")}
+    assert outside(a) == outside(b)
+    fragments = lambda d: {k: v for k, v in d.items() if k.startswith("pagefind/fragment/")}
+    assert fragments(a) == fragments(b) and len(fragments(a)) >= 60
