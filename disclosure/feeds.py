@@ -30,15 +30,15 @@ def guid(index_no: str) -> str:
     return f"urn:gov-disclosure:{index_no}"
 
 
-def build_feed(spec: FeedSpec, plan: SitePlan) -> FeedGenerator:
+def build_feed(spec: FeedSpec, plan: SitePlan, self_path: str) -> FeedGenerator:
     c = plan.corpus
     base = site_base(plan)
     fg = FeedGenerator()
     fg.id(f"urn:gov-disclosure-feed:{c.cfg.site_domain or c.cfg.office}:{spec.id}")
     fg.title(spec.title)
     fg.description(f"{spec.title}（共 {len(spec.records)} 条，按发布日期由新到旧）")
-    fg.link(href=base + spec.page_url, rel="alternate")
-    fg.link(href=base + spec.atom, rel="self")
+    fg.link(href=base + self_path, rel="self")
+    fg.link(href=base + spec.page_url, rel="alternate")  # last: feedgen uses it as the RSS <link>
     fg.language("zh-CN")
     fg.author({"name": c.cfg.office})
     newest = spec.records[0].published if spec.records else c.as_of
@@ -72,9 +72,8 @@ def write_feeds(plan: SitePlan, site_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for spec in plan.feeds:
-        fg = build_feed(spec, plan)
-        for rel_path, data in ((spec.rss, fg.rss_str(pretty=True)), (spec.atom, fg.atom_str(pretty=True))):
+        for rel_path, render in ((spec.rss, FeedGenerator.rss_str), (spec.atom, FeedGenerator.atom_str)):
             path = site_dir / rel_path
-            path.write_bytes(data)
+            path.write_bytes(render(build_feed(spec, plan, rel_path), pretty=True))
             written.append(path)
     return written

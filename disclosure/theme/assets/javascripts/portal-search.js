@@ -9,8 +9,12 @@
   var input = document.getElementById("q");
   var sortSel = document.getElementById("sort");
   var selects = Array.prototype.slice.call(form.querySelectorAll("select[data-filter]"));
-  var base = form.getAttribute("data-pagefind-base") || "../pagefind/";
+  // import() resolves against this script's URL, so anchor the bundle path on the page instead.
+  var base = new URL(form.getAttribute("data-pagefind-base") || "../pagefind/", window.location.href).href;
   var pagefind = null;
+  var PAGE = 20;
+  var moreBtn = el("button", { type: "button", "class": "md-button portal-more", hidden: "" }, "显示更多结果");
+  list.parentNode.insertBefore(moreBtn, list.nextSibling);
 
   function setStatus(text) { statusEl.textContent = text; }
 
@@ -51,7 +55,28 @@
     });
   }
 
+  // Chinese segmenters split an organ's full name differently at index and query time (Pagefind #1237),
+  // so a query naming a publishing unit becomes the 发布机构 filter, which is exact.
+  function unitAsFilter(state) {
+    var unitSel = selects.filter(function (s) { return s.getAttribute("data-filter") === "发布机构"; })[0];
+    if (!unitSel || state.filters["发布机构"]) return state;
+    var names = Array.prototype.map.call(unitSel.options, function (o) { return o.value; }).filter(Boolean);
+    names.sort(function (a, b) { return b.length - a.length; });
+    for (var i = 0; i < names.length; i++) {
+      if (state.q.indexOf(names[i]) !== -1) {
+        state.filters["发布机构"] = names[i];
+        state.q = state.q.replace(names[i], " ").trim();
+        state.unitFromQuery = names[i];
+        break;
+      }
+    }
+    return state;
+  }
+
+  var latest = 0; // a newer search (typing, changing a filter) supersedes any still in flight
+
   async function run() {
+    var token = ++latest;
     var state = readForm();
     writeUrl(state);
     list.innerHTML = "";
@@ -60,28 +85,42 @@
       return;
     }
     setStatus("正在搜索……");
+    state = unitAsFilter(state);
     var opts = { filters: state.filters };
     if (state.sort) opts.sort = { date: state.sort };
     var search = await pagefind.search(state.q || null, opts);
-    var results = await Promise.all(search.results.slice(0, 50).map(function (r) { return r.data(); }));
-    results.forEach(function (d) {
-      var li = el("li", { "class": "portal-result" });
-      var h = el("h2", { "class": "portal-result__title" });
-      h.appendChild(el("a", { href: d.url }, d.meta.title || d.url));
-      li.appendChild(h);
-      var facts = [];
-      if (d.meta["发布日期"]) facts.push("发布日期：" + d.meta["发布日期"]);
-      if (d.meta["文号"]) facts.push("文号：" + d.meta["文号"]);
-      if (d.meta["发布机构"]) facts.push("发布机构：" + d.meta["发布机构"]);
-      li.appendChild(el("p", { "class": "portal-result__meta" }, facts.join("　")));
-      var ex = el("p", { "class": "portal-result__excerpt" });
-      ex.innerHTML = d.excerpt; // Pagefind escapes the text and marks hits with <mark>
-      li.appendChild(ex);
-      list.appendChild(li);
-    });
+    if (token !== latest) return;
+    var shown = 0;
+    async function more() {
+      var batch = await Promise.all(search.results.slice(shown, shown + PAGE).map(function (r) { return r.data(); }));
+      if (token !== latest) return;
+      batch.forEach(render);
+      shown += batch.length;
+      moreBtn.hidden = shown >= search.results.length;
+    }
+    moreBtn.onclick = function () { more(); };
+    await more();
+    if (token !== latest) return;
     var n = search.results.length;
-    setStatus(n === 0 ? "没有找到相关信息。可以换个关键词，或减少筛选条件。"
-      : "找到 " + n + " 条相关信息" + (n > 50 ? "，显示前 50 条" : "") + "。");
+    var scope = state.unitFromQuery ? "（发布机构：" + state.unitFromQuery + "）" : "";
+    setStatus(n === 0 ? "没有找到相关信息" + scope + "。可以换个关键词，或减少筛选条件。"
+      : "找到 " + n + " 条相关信息" + scope + "。");
+  }
+
+  function render(d) {
+    var li = el("li", { "class": "portal-result" });
+    var h = el("h2", { "class": "portal-result__title" });
+    h.appendChild(el("a", { href: d.url }, d.meta.title || d.url));
+    li.appendChild(h);
+    var facts = [];
+    if (d.meta["发布日期"]) facts.push("发布日期：" + d.meta["发布日期"]);
+    if (d.meta["文号"]) facts.push("文号：" + d.meta["文号"]);
+    if (d.meta["发布机构"]) facts.push("发布机构：" + d.meta["发布机构"]);
+    li.appendChild(el("p", { "class": "portal-result__meta" }, facts.join("　")));
+    var ex = el("p", { "class": "portal-result__excerpt" });
+    ex.innerHTML = d.excerpt; // Pagefind escapes the text and marks hits with <mark>
+    li.appendChild(ex);
+    list.appendChild(li);
   }
 
   form.addEventListener("submit", function (e) { e.preventDefault(); run(); });
