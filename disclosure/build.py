@@ -25,7 +25,11 @@ def build_site(config: str | Path = "mkdocs.yml", site_dir: str | Path | None = 
     overrides = {"site_dir": str(site_dir)} if site_dir else {}
     try:
         cfg = load_config(config_file=str(config), **overrides)
-        build(cfg)
+        cfg.plugins.on_startup(command="build", dirty=False)  # what `mkdocs build` does before building
+        try:
+            build(cfg)
+        finally:
+            cfg.plugins.on_shutdown()
     except (Abort, ConfigurationError) as e:
         print(f"生成失败：{e}", file=sys.stderr)
         return 1

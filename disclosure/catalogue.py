@@ -40,10 +40,18 @@ def record_url(r: Record) -> str:
 
 @dataclass
 class GenPage:
+    """A generated page. Only `markdown` (staff-written body text) goes through Markdown; the HTML we
+    generate ourselves is placed around the converted body, which keeps Python-Markdown's raw-HTML
+    parser (the dominant cost at scale) out of the way."""
     src_uri: str
     title: str
     markdown: str
     meta: dict = field(default_factory=dict)
+    html_before: str = ""
+    html_after: str = ""
+
+    def wrap(self, body_html: str) -> str:
+        return f"<h1>{escape(self.title)}</h1>\n{self.html_before}\n{body_html}\n{self.html_after}"
 
     @property
     def url(self) -> str:
@@ -107,8 +115,9 @@ class Planner:
     def page_meta(self, column: str, **extra) -> dict:
         return {"column": column, **extra}
 
-    def add(self, src_uri: str, title: str, markdown: str, meta: dict):
-        self.plan.pages.append(GenPage(src_uri, title, markdown, meta))
+    def add(self, src_uri: str, title: str, html: str, meta: dict):
+        """A page made only of generated HTML (lists, indexes); its Markdown source stays empty."""
+        self.plan.pages.append(GenPage(src_uri, title, "", meta, html_after=html))
 
     def feed_links(self, *keys) -> list:
         out = []
@@ -143,9 +152,9 @@ class Planner:
         for i, chunk in enumerate(chunks, 1):
             src = f"{base}index.md" if i == 1 else f"{base}page-{i}.md"
             here = url_of(src)
-            parts = [f"# {title}" + (f"（第 {i} 页）" if i > 1 else ""), ""]
+            parts = []
             if intro and i == 1:
-                parts += [intro, ""]
+                parts.append(intro if intro.lstrip().startswith("<") else f"<p>{intro}</p>")
             first = (i - 1) * PER_PAGE + 1 if records else 0
             last = (i - 1) * PER_PAGE + len(chunk)
             parts.append(f'<p class="portal-count">共 <strong data-count="{len(records)}">{len(records)}</strong> 条'
@@ -159,7 +168,8 @@ class Planner:
             if feeds and i == 1:
                 links = "".join(f'<a href="{rel(here, f["rss"])}">RSS</a> · <a href="{rel(here, f["atom"])}">Atom</a>' for f in feeds)
                 parts.append(f'<p class="portal-feed">订阅本栏目：{links}</p>')
-            self.add(src, title, "\n".join(parts), self.page_meta(column, feeds=feeds, list_page=i))
+            self.add(src, title + (f"（第 {i} 页）" if i > 1 else ""), "\n".join(parts),
+                     self.page_meta(column, feeds=feeds, list_page=i))
 
     def pager(self, base: str, i: int, n: int, here: str) -> str:
         def href(k):
@@ -207,8 +217,7 @@ class Planner:
         selects = "".join(
             f'<div class="portal-field"><label for="{fid}">{name}</label>'
             f'<select id="{fid}" data-filter="{name}"><option value="">全部</option></select></div>' for name, fid in filters)
-        md = ["# 站内搜索", "",
-              '<form id="portal-search" class="portal-search" role="search" action="./" method="get">'
+        md = ['<form id="portal-search" class="portal-search" role="search" action="./" method="get">'
               '<div class="portal-field portal-field--q"><label for="q">关键词</label>'
               '<input id="q" name="q" type="search" autocomplete="off" placeholder="输入标题、正文、文号或索引号"></div>'
               f"{selects}"
@@ -219,6 +228,7 @@ class Planner:
               '<p id="search-status" class="portal-search-status" role="status" aria-live="polite">正在加载搜索索引……</p>', "",
               '<ol id="search-results" class="portal-results"></ol>', "",
               '<noscript><p>站内搜索需要启用 JavaScript；也可以通过<a href="../catalogue/">信息目录</a>浏览。</p></noscript>']
+        md = [line for line in md if line]
         self.add("search.md", "站内搜索", "\n".join(md), self.page_meta("站内搜索", search_page=True))
 
         here = "feeds/"
@@ -228,8 +238,7 @@ class Planner:
             rows.append(f'<tr><td><a href="{rel(here, f.page_url)}">{escape(f.title)}</a></td><td>{len(f.records)}</td>'
                         f'<td><a href="{rel(here, f.rss)}">{f.id}.xml</a></td><td><a href="{rel(here, f.atom)}">{f.id}.atom.xml</a></td></tr>')
         rows.append("</tbody></table>")
-        md = ["# 信息订阅", "",
-              "使用 RSS 阅读器订阅下列地址，即可在新信息发布后及时获知。每个订阅源包含该栏目的全部信息，按发布日期由新到旧排列。", "",
+        md = ["<p>使用 RSS 阅读器订阅下列地址，即可在新信息发布后及时获知。每个订阅源包含该栏目的全部信息，按发布日期由新到旧排列。</p>",
               "".join(rows)]
         self.add("feeds.md", "信息订阅", "\n".join(md), self.page_meta("信息订阅", feeds=self.feed_links("all")))
 
@@ -263,17 +272,16 @@ class Planner:
                  ("按发布机构", "catalogue/unit/", len(self.cfg.units), "各单位的信息公开子栏目"),
                  ("按年份", "catalogue/year/", len(by_year), "按发布年份"),
                  ("规范性文件", "catalogue/normative/", len(normative), "现行有效与废止、失效文件")]
-        md = ["# 政府信息公开目录", "",
-              f"本目录收录{escape(self.cfg.office)}及所属单位主动公开的政府信息，共 {len(live)} 条。"
+        md = [f"<p>本目录收录{escape(self.cfg.office)}及所属单位主动公开的政府信息，共 {len(live)} 条。"
               "可按类型、主题、发布机构和年份浏览，也可使用站内搜索。机器可读的目录数据见 "
-              f'<a href="{rel(here, "catalogue.json")}">catalogue.json</a>。', "",
-              self.index_table(here, views), ""]
+              f'<a href="{rel(here, "catalogue.json")}">catalogue.json</a>。</p>',
+              self.index_table(here, views)]
         self.add("catalogue/index.md", "信息目录", "\n".join(md), self.page_meta("信息目录", feeds=self.feed_links("all")))
 
         # by type
         here = "catalogue/type/"
         rows = [(TYPE_PLURAL[t], f"catalogue/type/{t}/", len(by_type.get(t, [])), label) for t, label in RECORD_TYPES.items()]
-        self.add("catalogue/type/index.md", "按信息类型", "# 按信息类型\n\n" + self.index_table(here, rows),
+        self.add("catalogue/type/index.md", "按信息类型", self.index_table(here, rows),
                  self.page_meta("按信息类型"))
         for t in RECORD_TYPES:
             self.listing(f"catalogue/type/{t}/", TYPE_PLURAL[t], by_type.get(t, []), TYPE_PLURAL[t], feed_keys=(f"type-{t}",))
@@ -284,7 +292,7 @@ class Planner:
                  "、".join(sorted({r.topic.split("\\", 1)[-1] for r in by_topic[top]})))
                 for top, tid in self.topic_id.items() if top in by_topic]
         self.add("catalogue/topic/index.md", "按主题分类",
-                 "# 按主题分类\n\n主题分类采用国务院公文主题分类。\n\n" + self.index_table(here, rows), self.page_meta("按主题分类"))
+                 "<p>主题分类采用国务院公文主题分类。</p>" + self.index_table(here, rows), self.page_meta("按主题分类"))
         for top, tid in self.topic_id.items():
             if top in by_topic:
                 self.listing(f"catalogue/topic/{tid}/", top, by_topic[top], top, feed_keys=(f"topic-{tid}",))
@@ -292,7 +300,7 @@ class Planner:
         # by unit: each unit's sub-portal
         here = "catalogue/unit/"
         rows = [(u.name, f"catalogue/unit/{u.id}/", len(by_unit.get(u.id, [])), u.level_label) for u in self.cfg.units]
-        self.add("catalogue/unit/index.md", "按发布机构", "# 按发布机构\n\n" + self.index_table(here, rows), self.page_meta("按发布机构"))
+        self.add("catalogue/unit/index.md", "按发布机构", self.index_table(here, rows), self.page_meta("按发布机构"))
         for u in self.cfg.units:
             recs = by_unit.get(u.id, [])
             base = f"catalogue/unit/{u.id}/"
@@ -313,7 +321,7 @@ class Planner:
         here = "catalogue/year/"
         years = sorted(by_year, reverse=True)
         rows = [(f"{y} 年", f"catalogue/year/{y}/", len(by_year[y]), "") for y in years]
-        self.add("catalogue/year/index.md", "按年份", "# 按年份\n\n" + self.index_table(here, rows), self.page_meta("按年份"))
+        self.add("catalogue/year/index.md", "按年份", self.index_table(here, rows), self.page_meta("按年份"))
         for y in years:
             self.listing(f"catalogue/year/{y}/", f"{y} 年发布的信息", by_year[y], "按年份")
 
@@ -328,8 +336,7 @@ class Planner:
         by_col = self.c.group_live(lambda r: r.column)
         here = "xxgk/fdzdgknr/"
         rows = [(c.name, f"xxgk/fdzdgknr/{c.id}/", len(by_col.get(c.id, [])), c.item) for c in self.cfg.columns]
-        md = ["# 法定主动公开内容", "",
-              "依据《中华人民共和国政府信息公开条例》第二十条、第二十一条，按下列栏目主动公开政府信息。", "",
+        md = ["<p>依据《中华人民共和国政府信息公开条例》第二十条、第二十一条，按下列栏目主动公开政府信息。</p>",
               self.index_table(here, rows)]
         self.add("xxgk/fdzdgknr/index.md", "法定主动公开内容", "\n".join(md), self.page_meta("法定主动公开内容"))
         for c in self.cfg.columns:
@@ -339,9 +346,8 @@ class Planner:
                ("法定主动公开内容", "xxgk/fdzdgknr/", len([r for r in live if r.column]), "《条例》第二十条规定的主动公开内容"),
                ("政府信息公开年报", "xxgk/annual-reports/", len([r for r in live if r.type == "annual-report"]), "各单位年度报告"),
                ("依申请公开", "xxgk/apply/", "", "申请方式、申请表和办理时限")]
-        md = ["# 政府信息公开", "",
-              f"{escape(self.cfg.office)}政府信息公开专栏，按照国务院办公厅统一要求设置政府信息公开指南、"
-              "政府信息公开制度、法定主动公开内容、政府信息公开年报四个子栏目，并提供依申请公开渠道。", "",
+        md = [f"<p>{escape(self.cfg.office)}政府信息公开专栏，按照国务院办公厅统一要求设置政府信息公开指南、"
+              "政府信息公开制度、法定主动公开内容、政府信息公开年报四个子栏目，并提供依申请公开渠道。</p>",
               self.index_table("xxgk/", sub)]
         self.add("xxgk/index.md", "政府信息公开", "\n".join(md), self.page_meta("政府信息公开", feeds=self.feed_links("all")))
 
@@ -349,13 +355,11 @@ class Planner:
         reports = [r for r in live if r.type == "annual-report"]
         here = "xxgk/annual-reports/"
         years = sorted({r.year for r in reports}, reverse=True)
-        md = ["# 政府信息公开年报", "",
-              "各单位按照《中华人民共和国政府信息公开条例》第四十九条、第五十条，于每年1月31日前（政府部门）"
-              "或3月31日前（县级人民政府）公布上一年度政府信息公开工作年度报告。", ""]
+        md = ["<p>各单位按照《中华人民共和国政府信息公开条例》第四十九条、第五十条，于每年1月31日前（政府部门）"
+              "或3月31日前（县级人民政府）公布上一年度政府信息公开工作年度报告。</p>"]
         for y in years:
             md.append(f'<h2 id="y{y}">{y} 年度</h2>')
             md.append(self.rows([r for r in reports if r.year == y], here))
-            md.append("")
         self.add("xxgk/annual-reports/index.md", "政府信息公开年报", "\n".join(md),
                  self.page_meta("政府信息公开年报", feeds=self.feed_links("type-annual-report")))
 
@@ -365,33 +369,29 @@ class Planner:
         unit = self.cfg.unit(r.issuer)
         status = self.status(r)
         withdrawn = self.c.withdrawn(r)
-        parts = [f"# {r.title}", ""]
-        banner = self.banner(r, status, here)
-        if banner:
-            parts += [banner, ""]
-        parts += [self.meta_block(r, unit, status), ""]
-        parts += [self.search_data(r, unit, status), ""]
+        before = [self.banner(r, status, here), self.meta_block(r, unit, status), self.search_data(r, unit, status)]
+        after = []
         if withdrawn:
-            parts += [f'<div class="portal-withdrawn" role="note"><p><strong>本信息已于 {r.withdrawn.date} 撤回。</strong></p>'
-                      f"<p>撤回理由：{escape(r.withdrawn.reason)}</p></div>", ""]
+            body = ""
+            before.append(f'<div class="portal-withdrawn" role="note"><p><strong>本信息已于 {r.withdrawn.date} 撤回。</strong></p>'
+                          f"<p>撤回理由：{escape(r.withdrawn.reason)}</p></div>")
         else:
-            parts += [r.body.strip(), ""]
+            body = r.body.strip()
             if r.type == "annual-report" and r.tables:
-                parts += [annual_tables.render(r.tables), ""]
+                after.append(annual_tables.render(r.tables))
             if r.attachments:
-                parts += [self.attachments(r), ""]
-        related = self.related(r, here)
-        if related:
-            parts += [related, ""]
+                after.append(self.attachments(r))
+        after.append(self.related(r, here))
         self.plan.pages.append(GenPage(
-            f"records/{r.slug}.md", r.title, "\n".join(parts),
+            f"records/{r.slug}.md", r.title, body,
             self.page_meta(
                 self.cfg.column(r.column).name if r.column else TYPE_PLURAL[r.type],
                 record={"title": r.title, "pubdate": r.published.isoformat(), "source": unit.name,
                         "index_no": r.index_no, "doc_no": r.doc_no, "keywords": "，".join(r.keywords),
                         "description": r.summary},
                 searchable=True,
-            )))
+            ),
+            html_before="\n".join(x for x in before if x), html_after="\n".join(x for x in after if x)))
         if not withdrawn:
             for a in r.attachments:
                 self.plan.attachments.append((f"records/{r.slug}/{Path(a.file).name}", a.path))
@@ -473,9 +473,8 @@ class Planner:
                 links.append(("修改本文件的文件", doc))
         if r.repealed and (doc := live(r.repealed.by)):
             links.append(("废止本文件的文件", doc))
-        for x in self.c.live:
-            if x.repealed and x.repealed.by == r.index_no:
-                links.append(("本文件废止了", x))
+        for x in self.c.inverse("repealed_by", r):
+            links.append(("本文件废止了", x))
         for idx in r.related:
             if doc := live(idx):
                 links.append(("相关信息", doc))

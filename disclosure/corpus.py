@@ -75,14 +75,22 @@ class Corpus:
                 groups[k].append(r)
         return groups
 
-    def inverse(self, attr: str, record: Record) -> list[Record]:
-        """Live records whose `attr` (interprets / related / amends) names `record`."""
-        out = []
+    @cached_property
+    def _referrers(self) -> dict:
+        """(attr, index_no) → live records whose `attr` names that index_no; built once, O(n)."""
+        out = defaultdict(list)
         for r in self.live:
-            v = getattr(r, attr)
-            if v == record.index_no or (isinstance(v, list) and record.index_no in v):
-                out.append(r)
+            for attr in ("interprets", "related", "amends"):
+                v = getattr(r, attr)
+                for idx in (v if isinstance(v, list) else [v] if v else []):
+                    out[(attr, idx)].append(r)
+            if r.repealed and r.repealed.by:
+                out[("repealed_by", r.repealed.by)].append(r)
         return out
+
+    def inverse(self, attr: str, record: Record) -> list[Record]:
+        """Live records whose `attr` (interprets / related / amends / repealed_by) names `record`."""
+        return self._referrers.get((attr, record.index_no), [])
 
 
 def discover(cfg: PortalConfig) -> list[Path]:

@@ -7,6 +7,8 @@ appended in our order (feedgen prepends by default), and nothing depends on the 
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 from pathlib import Path
 
 from feedgen.feed import FeedGenerator
@@ -67,13 +69,41 @@ def build_feed(spec: FeedSpec, plan: SitePlan, self_path: str) -> FeedGenerator:
     return fg
 
 
-def write_feeds(plan: SitePlan, site_dir: Path) -> list[Path]:
-    out_dir = site_dir / "feeds"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+_PLAN: dict = {}  # what forked workers write from
+
+
+def _write_specs(args) -> list[str]:
+    site_dir, ids = args
+    plan = _PLAN["plan"]
+    out = []
     for spec in plan.feeds:
+        if spec.id not in ids:
+            continue
         for rel_path, render in ((spec.rss, FeedGenerator.rss_str), (spec.atom, FeedGenerator.atom_str)):
-            path = site_dir / rel_path
+            path = Path(site_dir) / rel_path
             path.write_bytes(render(build_feed(spec, plan, rel_path), pretty=True))
-            written.append(path)
-    return written
+            out.append(str(path))
+    return out
+
+
+def write_feeds(plan: SitePlan, site_dir: Path, jobs: int | None = None) -> list[Path]:
+    """Write every feed; large sites spread the feeds over worker processes (each feed is independent)."""
+    (site_dir / "feeds").mkdir(parents=True, exist_ok=True)
+    jobs = jobs or int(os.environ.get("DISCLOSURE_JOBS") or 0) or os.cpu_count() or 1
+    entries = sum(len(f.records) for f in plan.feeds)
+    # balance by size: deal the feeds, largest first, round-robin over 4 batches per worker
+    ordered = sorted(plan.feeds, key=lambda f: len(f.records), reverse=True)
+    n_batches = 1 if jobs == 1 or entries < 5000 else jobs * 4
+    batches = [set() for _ in range(n_batches)]
+    for i, spec in enumerate(ordered):
+        batches[i % n_batches].add(spec.id)
+    _PLAN["plan"] = plan
+    try:
+        if n_batches == 1:
+            written = _write_specs((str(site_dir), batches[0]))
+        else:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                written = [p for part in pool.map(_write_specs, [(str(site_dir), b) for b in batches]) for p in part]
+    finally:
+        _PLAN.clear()
+    return [Path(p) for p in written]

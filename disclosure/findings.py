@@ -44,6 +44,7 @@ CODES: dict[str, Code] = {
     "E303": Code(ERROR, "含有手机号码"),
     "E304": Code(ERROR, "含有脚本或事件属性"),
     "E305": Code(ERROR, "缺少保密审查记录"),
+    "E306": Code(ERROR, "嵌入第三方网站资源"),
     # timeliness
     "W401": Code(WARNING, "超过20个工作日公开"),
     "W402": Code(WARNING, "超过20个工作日公开（已说明原因）"),

@@ -1,18 +1,32 @@
 """The only module that knows MkDocs: turns the site plan into MkDocs files and runs the post-build steps.
 
-Event order (MkDocs 1.6): on_config → on_files (read every record once, validate, add generated
-pages) → on_page_markdown (attach page meta; home sections) → on_post_build (feeds, catalogue
-JSON, search index, compliance report).
+Event order (MkDocs 1.6): on_startup → on_config → on_files (read every record once, validate, add
+generated pages) → on_nav → on_page_markdown / on_page_content (attach page meta; wrap generated
+HTML around the converted body) → on_env → on_post_build (render the off-nav pages in parallel,
+sitemap, feeds, catalogue JSON, search index).
+
+Scale: MkDocs renders pages one at a time on one core. Pages outside the nav (every record page and
+every paginated list: nearly all pages of a large office) are handed to MkDocs as EXCLUDED, and
+rendered here after the main build by MkDocs' own page functions in forked worker processes, with the
+same config, nav, Jinja environment and hooks, so the output is byte-for-byte what MkDocs would write.
+`mkdocs serve` keeps the plain serial path (live reload needs MkDocs to own every page).
 """
 
 from __future__ import annotations
 
+import gc
+import gzip
 import logging
+import multiprocessing
 import os
+import time
+from html import escape
 from pathlib import Path
 
+from mkdocs.commands.build import _build_page, _populate_page
 from mkdocs.exceptions import Abort
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
 
 from .catalogue import SitePlan, home_sections, plan_site
 from .config import ConfigError, load_config
@@ -20,20 +34,47 @@ from .corpus import build_date, load_corpus
 from .findings import ERROR, WARNING
 
 log = logging.getLogger("mkdocs.plugins.disclosure")
+_ACTIVE: "Portal | None" = None  # the instance forked workers render with
+
+
+def _nav_sources(nav) -> set[str]:
+    out = set()
+    for item in nav or []:
+        if isinstance(item, str):
+            out.add(item)
+        elif isinstance(item, dict):
+            for value in item.values():
+                out |= _nav_sources([value]) if isinstance(value, str) else _nav_sources(value)
+    return out
+
+
+def _render_chunk(indices: list[int]) -> int:
+    portal = _ACTIVE
+    for i in indices:
+        file = portal.offloaded[i]
+        page = Page(None, file, portal.config)
+        _populate_page(page, portal.config, portal.files)
+        _build_page(page, portal.config, portal.doc_files, portal.nav, portal.env)
+    return len(indices)
 
 
 class Portal:
     def __init__(self):
         self.plan: SitePlan | None = None
         self.cfg = None
+        self.parallel = False
+        self.offloaded: list[File] = []
+        self._pages_cache = None
+
+    def on_startup(self, command: str):
+        self.parallel = command != "serve" and os.environ.get("DISCLOSURE_JOBS", "") != "1"
 
     def on_config(self, config):
         try:
             self.cfg = load_config(config.config_file_path, mkdocs_cfg=dict(config))
         except ConfigError as e:
             raise Abort(f"配置错误：{e}") from None
-        # the docs_dir MkDocs resolved is the one that counts
-        self.cfg.docs_dir = Path(config.docs_dir)
+        self.cfg.docs_dir = Path(config.docs_dir)  # the docs_dir MkDocs resolved is the one that counts
         return config
 
     def on_files(self, files: Files, config) -> Files:
@@ -49,34 +90,96 @@ class Portal:
         log.info(f"政府信息公开：{len(corpus.live)} 条已发布记录（生成日期 {as_of}），"
                  f"{len(corpus.records) - len(corpus.live)} 条草稿或定时发布未生成")
         self.plan = plan_site(corpus)
+        self._pages_cache = None
 
         records_prefix = self.cfg.records_dir.rstrip("/") + "/"
         for f in list(files):
             if f.src_uri.startswith(records_prefix):
                 files.remove(f)  # the source Markdown and attachments; generated copies replace them
+        in_nav = _nav_sources(config.nav)
+        self.offloaded = []
         for page in self.plan.pages:
-            inclusion = InclusionLevel.NOT_IN_NAV if page.src_uri.startswith("records/") else InclusionLevel.UNDEFINED
-            files.append(File.generated(config, page.src_uri, content=page.markdown, inclusion=inclusion))
+            off_nav = page.src_uri not in in_nav
+            if self.parallel and off_nav:
+                inclusion = InclusionLevel.EXCLUDED
+            elif page.src_uri.startswith("records/"):
+                inclusion = InclusionLevel.NOT_IN_NAV
+            else:
+                inclusion = InclusionLevel.UNDEFINED
+            file = File.generated(config, page.src_uri, content=page.markdown, inclusion=inclusion)
+            files.append(file)
+            if inclusion is InclusionLevel.EXCLUDED:
+                self.offloaded.append(file)
         for src_uri, path in self.plan.attachments:
             files.append(File.generated(config, src_uri, abs_src_path=str(path)))
+        self.files, self.config = files, config
         return files
 
-    def on_page_markdown(self, markdown: str, page, config, files) -> str:
+    def on_nav(self, nav):
+        self.nav = nav
+
+    def on_env(self, env):
+        self.env = env
+
+    def on_page_markdown(self, markdown: str, page) -> str:
         if self.plan is None:
             return markdown
         src = page.file.src_uri
         gen = self._pages.get(src)
-        meta = gen.meta if gen else self.plan.page_meta.get(src, {"column": page.title or ""})
-        page.meta["portal"] = meta
+        page.meta["portal"] = gen.meta if gen else self.plan.page_meta.get(src, {"column": page.title or ""})
+        if gen:
+            page.meta["title"] = gen.title
         if src == "index.md":
             markdown = markdown.rstrip() + "\n\n" + home_sections(self.plan) + "\n"
         return markdown
 
+    def on_page_content(self, html: str, page) -> str:
+        gen = self._pages.get(page.file.src_uri) if self.plan else None
+        return gen.wrap(html) if gen else html
+
     @property
     def _pages(self):
-        if getattr(self, "_pages_cache", None) is None or self._pages_plan is not self.plan:
-            self._pages_cache, self._pages_plan = self.plan.by_src(), self.plan
+        if self._pages_cache is None:
+            self._pages_cache = self.plan.by_src()
         return self._pages_cache
+
+    def render_offloaded(self, jobs: int | None = None) -> None:
+        global _ACTIVE
+        if not self.offloaded:
+            return
+        self.doc_files = self.files.documentation_pages(inclusion=InclusionLevel.is_included)
+        jobs = jobs or int(os.environ.get("DISCLOSURE_JOBS") or 0) or os.cpu_count() or 1
+        indices = list(range(len(self.offloaded)))
+        _ACTIVE = self
+        try:
+            if jobs == 1 or len(indices) < 200:
+                _render_chunk(indices)
+                return
+            size = max(50, len(indices) // (jobs * 4))
+            chunks = [indices[i : i + size] for i in range(0, len(indices), size)]
+            gc.freeze()  # keep the collector from touching (and so copying) the parent's objects in each worker
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                done = sum(pool.map(_render_chunk, chunks))
+            assert done == len(indices)
+        finally:
+            _ACTIVE = None
+            gc.unfreeze()
+
+    def add_to_sitemap(self, site_dir: Path) -> None:
+        """MkDocs lists only the pages it rendered; add the off-nav pages (deterministic .gz, mtime 0)."""
+        sitemap = site_dir / "sitemap.xml"
+        if not sitemap.exists() or not self.offloaded:
+            return
+        base = self.config.site_url or ""
+        dates = {f"records/{r.slug}.md": r.published.isoformat() for r in self.plan.corpus.live}
+        entries = []
+        for f in self.offloaded:
+            lastmod = f"\n         <lastmod>{dates[f.src_uri]}</lastmod>" if f.src_uri in dates else ""
+            entries.append(f"    <url>\n         <loc>{escape(base + f.url)}</loc>{lastmod}\n    </url>\n")
+        text = sitemap.read_text(encoding="utf-8").replace("</urlset>", "".join(entries) + "</urlset>")
+        sitemap.write_text(text, encoding="utf-8")
+        with open(site_dir / "sitemap.xml.gz", "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+            gz.write(text.encode("utf-8"))
 
     def on_post_build(self, config):
         if self.plan is None:
@@ -84,7 +187,12 @@ class Portal:
         from .outputs import OutputError, write_outputs
         from .search import SearchIndexError
 
+        site_dir = Path(config.site_dir)
+        started = time.perf_counter()
+        self.render_offloaded()
+        log.info(f"政府信息公开：另行生成 {len(self.offloaded)} 个目录外页面，用时 {time.perf_counter() - started:.1f} 秒")
+        self.add_to_sitemap(site_dir)
         try:
-            write_outputs(self.plan, Path(config.site_dir), search=os.environ.get("DISCLOSURE_SEARCH", "1") != "0")
+            write_outputs(self.plan, site_dir, search=os.environ.get("DISCLOSURE_SEARCH", "1") != "0")
         except (OutputError, SearchIndexError) as e:
             raise Abort(str(e)) from None

@@ -7,6 +7,10 @@ from disclosure.mkdocs_glue import Portal
 _portal = Portal()
 
 
+def on_startup(command, dirty):
+    _portal.on_startup(command)
+
+
 def on_config(config):
     return _portal.on_config(config)
 
@@ -16,8 +20,20 @@ def on_files(files, config):
     return _portal.on_files(files, config)
 
 
+def on_nav(nav, config, files):
+    _portal.on_nav(nav)
+
+
+def on_env(env, config, files):
+    _portal.on_env(env)
+
+
 def on_page_markdown(markdown, page, config, files):
-    return _portal.on_page_markdown(markdown, page, config, files)
+    return _portal.on_page_markdown(markdown, page)
+
+
+def on_page_content(html, page, config, files):
+    return _portal.on_page_content(html, page)
 
 
 def on_post_build(config):

@@ -15,6 +15,11 @@ ID_NUMBER = re.compile(
 )
 MOBILE = re.compile(r"(?<![\d-])1[3-9]\d(?:[- ]?\d{4}){2}(?![\d-])")
 SCRIPT = re.compile(r"<\s*script\b|<[^>]*\son[a-z]+\s*=|javascript\s*:", re.I)
+# Resources a browser would fetch from another site: Markdown images, <img>/<iframe>/<video>… src, CSS url().
+# Plain links (<a href>, [text](url)) are fine: they are only followed when a visitor clicks.
+EXTERNAL_RESOURCE = re.compile(
+    r"!\[[^\]]*\]\(\s*<?(https?:)?//|<(?:img|iframe|script|video|audio|source|embed|object|link)\b[^>]*?"
+    r"\b(?:src|href|data|poster)\s*=\s*[\"']?(https?:)?//|url\(\s*[\"']?(https?:)?//", re.I)
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -64,6 +69,11 @@ def check(record, ctx):
                 yield Finding("E303", record.path, _line_of(text, m.start(), first),
                               f"出现手机号码 {mask(m.group(0))}，属于个人信息",
                               "改为单位办公电话，或隐去中间四位；确需公开的，加 personal_data_allowed: 依据", fld)
+        if fld == "body":
+            for m in EXTERNAL_RESOURCE.finditer(text):
+                yield Finding("E306", record.path, _line_of(text, m.start(), first),
+                              f"嵌入了其他网站的资源「{m.group(0)[:40]}」，访问者打开页面时会向第三方发出请求",
+                              "把图片、视频等文件下载后放到 content/ 下作为附件或本地图片引用；普通链接不受影响", fld)
         if fld in ("body", "summary", "title"):
             for m in SCRIPT.finditer(text):
                 yield Finding("E304", record.path, _line_of(text, m.start(), first),
