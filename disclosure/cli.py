@@ -78,7 +78,7 @@ def cmd_validate(args) -> int:
             print(f"找不到 {p}", file=sys.stderr)
             return EXIT_USAGE
     files = [f for p in args.paths for f in ([p] if p.is_file() else sorted(p.rglob("*.md")))]
-    corpus = load_corpus(cfg, as_of, paths=files, jobs=args.jobs, config_path=args.config)
+    corpus = load_corpus(cfg, as_of, paths=files, jobs=args.jobs, config_path=args.config, keep_bodies=False)
     findings = corpus.findings
     if args.paths:
         wanted = {_rel(f, cfg.root) for f in files}

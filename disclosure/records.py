@@ -310,9 +310,12 @@ class _BadValue:
 
 def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> ParseResult:
     try:
-        rel = src.resolve().relative_to(cfg.root).as_posix()
+        rel = src.relative_to(cfg.root).as_posix()  # discovered paths are absolute under the root
     except ValueError:
-        rel = str(src)
+        try:
+            rel = src.resolve().relative_to(cfg.root).as_posix()
+        except ValueError:
+            rel = str(src)
     problems = _Problems(rel)
     if raw is None:
         raw = src.read_bytes()

@@ -21,6 +21,10 @@ EXTERNAL_RESOURCE = re.compile(
     r"!\[[^\]]*\]\(\s*<?(https?:)?//|<(?:img|iframe|script|video|audio|source|embed|object|link)\b[^>]*?"
     r"\b(?:src|href|data|poster)\s*=\s*[\"']?(https?:)?//|url\(\s*[\"']?(https?:)?//", re.I)
 
+# One pass over each text finds every kind (five separate scans cost 5× on 100,000 bodies).
+_KINDS = {"classified": CLASSIFIED, "id": ID_NUMBER, "mobile": MOBILE, "script": SCRIPT, "external": EXTERNAL_RESOURCE}
+ANY = re.compile("|".join(f"(?P<{name}>{rx.pattern})" for name, rx in _KINDS.items()), re.M | re.I)
+
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
@@ -55,27 +59,24 @@ def _places(record):
 
 
 def check(record, ctx):
+    allow_personal = bool(record.personal_data_allowed)
     for fld, text, first in _places(record):
-        for m in CLASSIFIED.finditer(text):
-            yield Finding("E301", record.path, _line_of(text, m.start(), first),
-                          f"出现密级标志「{m.group(0).strip()}」，涉密信息不得公开",
-                          "确认是否涉密：涉密的撤下该文件；已解密的删去密级标志并在保密审查中注明", fld)
-        if not record.personal_data_allowed:
-            for m in find_id_numbers(text):
-                yield Finding("E302", record.path, _line_of(text, m.start(), first),
-                              f"出现身份证号码 {mask(m.group(0))}，属于个人信息",
+        for m in ANY.finditer(text):
+            kind, hit = m.lastgroup, m.group(0)
+            line = _line_of(text, m.start(), first)
+            if kind == "classified":
+                yield Finding("E301", record.path, line, f"出现密级标志「{hit.strip()}」，涉密信息不得公开",
+                              "确认是否涉密：涉密的撤下该文件；已解密的删去密级标志并在保密审查中注明", fld)
+            elif kind == "id" and not allow_personal and id_check_ok(hit):
+                yield Finding("E302", record.path, line, f"出现身份证号码 {mask(hit)}，属于个人信息",
                               "删除或隐去中间位数（如 3301**********1234）；确需公开的，加 personal_data_allowed: 依据", fld)
-            for m in MOBILE.finditer(text):
-                yield Finding("E303", record.path, _line_of(text, m.start(), first),
-                              f"出现手机号码 {mask(m.group(0))}，属于个人信息",
+            elif kind == "mobile" and not allow_personal:
+                yield Finding("E303", record.path, line, f"出现手机号码 {mask(hit)}，属于个人信息",
                               "改为单位办公电话，或隐去中间四位；确需公开的，加 personal_data_allowed: 依据", fld)
-        if fld == "body":
-            for m in EXTERNAL_RESOURCE.finditer(text):
-                yield Finding("E306", record.path, _line_of(text, m.start(), first),
-                              f"嵌入了其他网站的资源「{m.group(0)[:40]}」，访问者打开页面时会向第三方发出请求",
+            elif kind == "external" and fld == "body":
+                yield Finding("E306", record.path, line,
+                              f"嵌入了其他网站的资源「{hit[:40]}」，访问者打开页面时会向第三方发出请求",
                               "把图片、视频等文件下载后放到 content/ 下作为附件或本地图片引用；普通链接不受影响", fld)
-        if fld in ("body", "summary", "title"):
-            for m in SCRIPT.finditer(text):
-                yield Finding("E304", record.path, _line_of(text, m.start(), first),
-                              f"含有可执行的网页代码「{m.group(0)[:30]}」",
+            elif kind == "script" and fld != "attachments":
+                yield Finding("E304", record.path, line, f"含有可执行的网页代码「{hit[:30]}」",
                               "删除 <script>、onclick= 之类的代码和 javascript: 链接，正文只用 Markdown", fld)
