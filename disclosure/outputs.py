@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 from .catalogue import SitePlan, record_url
 from .feeds import write_feeds
-from .search import build_index
+from .search import finish_index, start_index
 from .selfhost import external_references, prune_and_neutralise
 
 
@@ -43,11 +43,14 @@ def own_hosts(plan: SitePlan) -> set[str]:
 
 def write_outputs(plan: SitePlan, site_dir: Path, search: bool = True) -> None:
     prune_and_neutralise(site_dir)
-    (site_dir / "catalogue.json").write_text(
-        json.dumps(catalogue_json(plan), ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
-    write_feeds(plan, site_dir)
-    if search:
-        build_index(site_dir)
+    indexing = start_index(site_dir) if search else None  # runs beside the feeds and the catalogue
+    try:
+        (site_dir / "catalogue.json").write_text(
+            json.dumps(catalogue_json(plan), ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+        write_feeds(plan, site_dir)
+    finally:
+        if indexing:
+            finish_index(indexing, site_dir)
     external = external_references(site_dir, own_hosts(plan))
     if external:
         listing = "\n".join(f"  {f}: {u}" for f, u in external[:20])

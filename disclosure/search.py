@@ -22,18 +22,30 @@ def pagefind_executable() -> Path:
     return get_executable()
 
 
-def build_index(site_dir: Path, language: str = "zh") -> str:
-    """Index the built site in place (site/pagefind/); returns Pagefind's summary output."""
-    cmd = [str(pagefind_executable()), "--site", str(site_dir), "--force-language", language]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+def start_index(site_dir: Path, language: str = "zh") -> subprocess.Popen:
+    """Start indexing in the background (the caller writes feeds meanwhile); `finish_index` waits.
+
+    Only record pages carry `data-pagefind-body`, so only they are read (`--glob`)."""
+    cmd = [str(pagefind_executable()), "--site", str(site_dir), "--force-language", language,
+           "--glob", "records/**/*.html"]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finish_index(proc: subprocess.Popen, site_dir: Path) -> str:
+    output, _ = proc.communicate()
     if proc.returncode != 0:
-        raise SearchIndexError(f"搜索索引生成失败（pagefind 退出码 {proc.returncode}）：\n{proc.stdout}\n{proc.stderr}")
+        raise SearchIndexError(f"搜索索引生成失败（pagefind 退出码 {proc.returncode}）：\n{output}")
     if not (site_dir / "pagefind" / "pagefind.js").is_file():
-        raise SearchIndexError(f"搜索索引生成失败：{site_dir}/pagefind/pagefind.js 不存在\n{proc.stdout}")
+        raise SearchIndexError(f"搜索索引生成失败：{site_dir}/pagefind/pagefind.js 不存在\n{output}")
     for pattern in UNUSED_BUNDLE_FILES:
         for f in (site_dir / "pagefind").glob(pattern):
             f.unlink()
-    return proc.stdout
+    return output
+
+
+def build_index(site_dir: Path, language: str = "zh") -> str:
+    """Index the built site in place (site/pagefind/); returns Pagefind's summary output."""
+    return finish_index(start_index(site_dir, language), site_dir)
 
 
 # Pagefind ships three prebuilt UIs; the search page uses the JS API (assets/javascripts/portal-search.js).
