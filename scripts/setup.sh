@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 req="${1:-requirements.txt}"
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$req"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
