@@ -208,8 +208,19 @@ class Planner:
         self.columns(live)
         self.annual_reports(live)
         self.service_pages()
+        if self.cfg.compliance_page:
+            self.compliance_page()
         self.plan.page_meta["index.md"] = self.page_meta("首页", feeds=self.feed_links("all"))
         return self.plan
+
+    def compliance_page(self):
+        """公开时效: the supervisor's report, published only when `extra.portal.compliance_page` is true."""
+        from .report import build_report
+        from .report_render import report_body
+
+        intro = ("<p>本页根据各单位发布的信息自动统计，判断依据为《中华人民共和国政府信息公开条例》第二十六条"
+                 "（自信息形成或者变更之日起20个工作日内公开）和第四十九条（年度报告公布时限）。</p>")
+        self.add("compliance/index.md", "公开时效", intro + report_body(build_report(self.c)), self.page_meta("公开时效"))
 
     def service_pages(self):
         """The search page (Pagefind, driven by assets/javascripts/portal-search.js) and the list of feeds."""

@@ -53,6 +53,19 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--title", help="标题")
     n.add_argument("--date", type=_date, help="成文日期（默认今天）")
 
+    r = sub.add_parser("report", help="公开时效报告：各单位按时率、应催办事项、年报、规范性文件、栏目更新和排名")
+    r.add_argument("--as-of", type=_date, help="按某一天判断（默认今天，北京时间）")
+    r.add_argument("--year", type=int, help="只统计这一年发布的信息（默认截至判断日期的全部）")
+    r.add_argument("--unit", help="只看这个单位（全称或 id）")
+    r.add_argument("--format", choices=["text", "json", "csv", "html"], default="text")
+    r.add_argument("--output", "-o", type=Path, help="写入文件（默认打印）")
+
+    a = sub.add_parser("annual-stats", help="年度报告表二“行政规范性文件”行的数字，并检查年报表格的勾稽关系")
+    a.add_argument("--year", type=int, required=True)
+    a.add_argument("--unit", required=True, help="单位全称或 id")
+    a.add_argument("--format", choices=["text", "json", "md"], default="text")
+    a.add_argument("--as-of", type=_date, help="按某一天判断（默认今天，北京时间）")
+
     b = sub.add_parser("build", help="校验并生成网站（mkdocs build + 搜索索引 + 订阅源）")
     b.add_argument("--site-dir", default=None, help="输出目录（默认 site/）")
     b.add_argument("--as-of", type=_date, help="按某一天生成（默认今天，北京时间）")
@@ -164,7 +177,44 @@ def cmd_build(args) -> int:
     return build_site(args.config, site_dir=args.site_dir, as_of=args.as_of)
 
 
-_COMMANDS = {"validate": cmd_validate, "deadline": cmd_deadline, "new": cmd_new, "build": cmd_build}
+def cmd_report(args) -> int:
+    from .corpus import build_date, load_corpus
+    from .report import build_report
+    from .report_render import RENDERERS, to_csv
+
+    cfg = load_config(args.config)
+    if args.unit and cfg.unit(args.unit) is None:
+        print(f"单位「{args.unit}」不在 extra.portal.units 中", file=sys.stderr)
+        return EXIT_USAGE
+    corpus = load_corpus(cfg, args.as_of or build_date(), config_path=args.config, keep_bodies=False)
+    rep = build_report(corpus, year=args.year, unit=args.unit)
+    data = to_csv(rep) if args.format == "csv" else RENDERERS[args.format](rep).encode("utf-8")
+    if args.output:
+        args.output.write_bytes(data)
+        print(f"已写入 {args.output}")
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return EXIT_OK
+
+
+def cmd_annual_stats(args) -> int:
+    from .annual_stats import annual_stats, render
+    from .corpus import build_date, load_corpus
+
+    cfg = load_config(args.config)
+    corpus = load_corpus(cfg, args.as_of or build_date(), config_path=args.config, keep_bodies=False)
+    try:
+        stats = annual_stats(corpus, args.unit, args.year)
+    except ValueError as e:
+        print(f"disclosure annual-stats: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(render(stats, args.format))
+    return EXIT_ERRORS if stats["report"] and stats["report"]["problems"] else EXIT_OK
+
+
+_COMMANDS = {"validate": cmd_validate, "deadline": cmd_deadline, "new": cmd_new, "build": cmd_build,
+             "report": cmd_report, "annual-stats": cmd_annual_stats}
 
 if __name__ == "__main__":
     sys.exit(main())

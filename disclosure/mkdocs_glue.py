@@ -181,6 +181,16 @@ class Portal:
         with open(site_dir / "sitemap.xml.gz", "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
             gz.write(text.encode("utf-8"))
 
+    def write_staff_report(self, site_dir: Path) -> Path:
+        """The HTML compliance report for staff, always written beside (not inside) the site."""
+        from .report import build_report
+        from .report_render import to_html
+
+        path = site_dir.parent / f"{site_dir.name}-compliance-report.html"
+        path.write_text(to_html(build_report(self.plan.corpus)), encoding="utf-8")
+        log.info(f"公开时效报告：{path}")
+        return path
+
     def on_post_build(self, config):
         if self.plan is None:
             return
@@ -192,6 +202,7 @@ class Portal:
         self.render_offloaded()
         log.info(f"政府信息公开：另行生成 {len(self.offloaded)} 个目录外页面，用时 {time.perf_counter() - started:.1f} 秒")
         self.add_to_sitemap(site_dir)
+        self.write_staff_report(site_dir)
         try:
             write_outputs(self.plan, site_dir, search=os.environ.get("DISCLOSURE_SEARCH", "1") != "0")
         except (OutputError, SearchIndexError) as e:
