@@ -66,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--format", choices=["text", "json", "md"], default="text")
     a.add_argument("--as-of", type=_date, help="按某一天判断（默认今天，北京时间）")
 
+    pb = sub.add_parser("publish", help="校验、生成、检查后发布到服务器：复制为新版本，再原子切换 current")
+    pb.add_argument("--target", required=True, help="本地目录，或 user@host:路径（通过 SSH）")
+    pb.add_argument("--keep", type=int, help="保留最近几个版本（默认按配置，一般为 5）")
+    pb.add_argument("--as-of", type=_date, help="按某一天生成（默认今天，北京时间）")
+    rb = sub.add_parser("rollback", help="把 current 切回上一个（或指定的）版本")
+    rb.add_argument("--target", required=True)
+    rb.add_argument("--to", help="版本名（releases/ 下的文件夹名）")
+
     b = sub.add_parser("build", help="校验并生成网站（mkdocs build + 搜索索引 + 订阅源）")
     b.add_argument("--site-dir", default=None, help="输出目录（默认 site/）")
     b.add_argument("--as-of", type=_date, help="按某一天生成（默认今天，北京时间）")
@@ -213,7 +221,19 @@ def cmd_annual_stats(args) -> int:
     return EXIT_ERRORS if stats["report"] and stats["report"]["problems"] else EXIT_OK
 
 
-_COMMANDS = {"validate": cmd_validate, "deadline": cmd_deadline, "new": cmd_new, "build": cmd_build,
+def cmd_publish(args) -> int:
+    from .publish import main_publish
+
+    return main_publish(args)
+
+
+def cmd_rollback(args) -> int:
+    from .publish import main_rollback
+
+    return main_rollback(args)
+
+
+_COMMANDS = {"publish": cmd_publish, "rollback": cmd_rollback, "validate": cmd_validate, "deadline": cmd_deadline, "new": cmd_new, "build": cmd_build,
              "report": cmd_report, "annual-stats": cmd_annual_stats}
 
 if __name__ == "__main__":

@@ -75,3 +75,20 @@ def test_new_rejects_unknown_unit(tmp_path):
     cfg = copy_site_source(tmp_path)
     proc = run_cli("--config", str(cfg), "new", "--type", "disclosure", "--issuer", "nobody")
     assert proc.returncode == 2 and "nobody" in proc.stderr
+
+
+def test_pre_commit_hook_runs_validate_on_changed_records(tmp_path):
+    import shlex
+    import subprocess
+    import yaml as _yaml
+
+    hook = _yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))["repos"][0]["hooks"][0]
+    assert hook["pass_filenames"] and "content/records" in hook["files"]
+    entry = shlex.split(hook["entry"])
+    assert entry[1:3] == ["validate", "--quiet"]
+    good = sorted((ROOT / "content/records").rglob("*.md"))[0]
+    bad = ROOT / "tests/bad/content/records/e107_february_30.md"
+    ok = run_cli(*entry[1:], str(good))
+    assert ok.returncode == 0, ok.stdout
+    fail = run_cli("--config", str(ROOT / "tests/bad/mkdocs.yml"), *entry[1:], str(bad))
+    assert fail.returncode == 1 and "E107" in fail.stdout

@@ -1,0 +1,215 @@
+"""Publishing to a real nginx on loopback: atomic switch, rollback, a killed copy, headers and MIME types."""
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from conftest import AS_OF, ROOT
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+RSYNC = shutil.which("rsync")
+pytestmark = pytest.mark.skipif(not (Path(NGINX).exists() and RSYNC), reason="needs Debian's nginx and rsync")
+ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1", DISCLOSURE_AS_OF=AS_OF, SOURCE_DATE_EPOCH="1763596800")
+
+
+def publish(dest, *extra, env=None, **kw):
+    return subprocess.run([sys.executable, "-m", "disclosure.cli", "publish", "--target", str(dest), *extra],
+                          cwd=ROOT, env=env or ENV, capture_output=True, text=True, **kw)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("nginx")
+    dest = base / "srv"
+    proc = publish(dest)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    port = free_port()
+    site_conf = (ROOT / "deploy/nginx/disclosure.conf").read_text(encoding="utf-8")
+    site_conf = site_conf.replace("listen 80;", f"listen 127.0.0.1:{port};").replace(
+        "root /srv/disclosure/current;", f"root {dest}/current;")
+    (base / "site.conf").write_text(site_conf, encoding="utf-8")
+    for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (base / d).mkdir()
+    # pytest's temporary folders are private to their owner: run the workers as that user
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
+    (base / "nginx.conf").write_text(f"""
+{user}
+worker_processes 1;
+daemon off;
+pid {base}/nginx.pid;
+error_log {base}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    client_body_temp_path {base}/body; proxy_temp_path {base}/proxy; fastcgi_temp_path {base}/fastcgi;
+    uwsgi_temp_path {base}/uwsgi; scgi_temp_path {base}/scgi;
+    include {base}/site.conf;
+}}
+""", encoding="utf-8")
+    check = subprocess.run([NGINX, "-t", "-c", str(base / "nginx.conf"), "-p", str(base)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    nginx = subprocess.Popen([NGINX, "-c", str(base / "nginx.conf"), "-p", str(base)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            break
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.05)
+    yield {"url": url, "dest": dest}
+    nginx.terminate()
+    nginx.wait(timeout=10)
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def current_release(dest: Path) -> Path:
+    return (dest / os.readlink(dest / "current")).resolve()
+
+
+def test_headers_and_mime_types(server):
+    url = server["url"]
+    status, headers, body = get(url)
+    assert status == 200 and b'lang="zh-CN"' in body
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "'wasm-unsafe-eval'" in csp and "https:" not in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    release = current_release(server["dest"])
+    wasm = next((release / "pagefind").glob("wasm.*"))
+    assert get(url + f"pagefind/{wasm.name}")[1]["Content-Type"] == "application/wasm"
+    fragment = next((release / "pagefind" / "fragment").glob("*.pf_fragment"))
+    status, headers, _ = get(url + f"pagefind/fragment/{fragment.name}")
+    assert headers["Content-Type"] == "application/octet-stream" and "immutable" in headers["Cache-Control"]
+    meta = next((release / "pagefind").glob("*.pf_meta"))
+    assert get(url + f"pagefind/{meta.name}")[1]["Content-Type"] == "application/octet-stream"
+    assert get(url + "pagefind/pagefind.js")[1]["Content-Type"].startswith("application/javascript")
+    css = next((release / "assets" / "stylesheets").glob("main.*.min.css"))
+    assert "immutable" in get(url + f"assets/stylesheets/{css.name}")[1]["Cache-Control"]
+    assert get(url + "records/MB0000017-2024-00002/")[1]["Cache-Control"] == "no-cache"
+
+
+def test_feeds_served_and_parse(server):
+    status, headers, body = get(server["url"] + "feeds/all.xml")
+    assert status == 200 and headers["Content-Type"].startswith("application/rss+xml")
+    feed = feedparser.parse(body)
+    assert not feed.bozo and len(feed.entries) >= 60
+    status, headers, _ = get(server["url"] + "feeds/all.atom.xml")
+    assert headers["Content-Type"].startswith("application/atom+xml")
+
+
+def test_custom_404_in_chinese(server):
+    status, headers, body = get(server["url"] + "records/no-such-record/")
+    assert status == 404 and "页面不存在".encode() in body and b'lang="zh-CN"' in body
+    assert "Content-Security-Policy" in headers
+
+
+def test_search_works_under_csp_in_chromium(server):
+    from test_browser import CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless", "--disable-gpu"])
+        page = b.new_page()
+        messages = []
+        page.on("console", lambda m: messages.append(m.text))
+        page.on("pageerror", lambda e: messages.append(str(e)))
+        page.goto(server["url"] + "search/?q=" + urllib.request.quote("食品安全"))
+        page.wait_for_function("() => /找到/.test(document.getElementById('search-status').textContent)", timeout=20000)
+        titles = page.locator(".portal-result__title a").all_inner_texts()
+        page.goto(server["url"])
+        page.click("nav.portal-entries >> text=政府信息公开年报")
+        assert page.url.endswith("/xxgk/annual-reports/")
+        b.close()
+    assert "青岚县2024年食品安全监督抽检计划" in titles
+    assert not [m for m in messages if "Content Security Policy" in m or "Refused" in m], messages
+
+
+def test_second_release_rollback_and_killed_copy(server, tmp_path):
+    dest, url = server["dest"], server["url"]
+    first = current_release(dest)
+    # a second release with different content: one more record is due on 2026-12-10
+    proc = publish(dest, env={**ENV, "DISCLOSURE_AS_OF": "2026-12-10"})
+    assert proc.returncode == 0, proc.stderr
+    second = current_release(dest)
+    assert second != first and "已发布" in proc.stdout
+    assert get(url + "catalogue/type/disclosure/")[2] == (second / "catalogue/type/disclosure/index.html").read_bytes()
+    assert (second / "catalogue/type/disclosure/index.html").read_bytes() != (first / "catalogue/type/disclosure/index.html").read_bytes()
+
+    rb = subprocess.run([sys.executable, "-m", "disclosure.cli", "rollback", "--target", str(dest)],
+                        cwd=ROOT, env=ENV, capture_output=True, text=True)
+    assert rb.returncode == 0, rb.stderr
+    assert current_release(dest) == first
+    assert get(url + "catalogue/type/disclosure/")[2] == (first / "catalogue/type/disclosure/index.html").read_bytes()
+
+    # kill a publish while rsync copies (slowed down): the live site stays the rolled-back release
+    before = {p: get(url + p)[2] for p in ("", "catalogue/type/disclosure/", "feeds/all.xml", "search/")}
+    slow = subprocess.Popen([sys.executable, "-m", "disclosure.cli", "publish", "--target", str(dest)], cwd=ROOT,
+                            env={**ENV, "DISCLOSURE_AS_OF": "2026-12-10", "DISCLOSURE_RSYNC_OPTS": "--bwlimit=200"},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 120
+    partial = None
+    while time.time() < deadline and partial is None:
+        found = [p for p in (dest / "releases").glob("*.partial") if any(p.rglob("*.html"))]
+        partial = found[0] if found else None
+        time.sleep(0.1)
+    assert partial is not None, "the copy never started"
+    os.killpg(slow.pid, signal.SIGKILL)
+    slow.wait()
+    assert current_release(dest) == first
+    for path, body in before.items():
+        assert get(url + path)[2] == body
+    assert get(url + "catalogue/type/disclosure/")[2] == (first / "catalogue/type/disclosure/index.html").read_bytes()
+    # the next publish removes the unfinished copy
+    again = publish(dest, env={**ENV, "DISCLOSURE_AS_OF": "2026-12-10"})
+    assert again.returncode == 0, again.stderr
+    assert not list((dest / "releases").glob("*.partial"))
+
+
+def test_failed_step_is_named_and_site_untouched(server, tmp_path):
+    dest = server["dest"]
+    live = os.readlink(dest / "current")
+    bad = subprocess.run([sys.executable, "-m", "disclosure.cli", "--config", str(ROOT / "tests/bad/mkdocs.yml"),
+                          "publish", "--target", str(dest)], cwd=ROOT, env=ENV, capture_output=True, text=True)
+    assert bad.returncode == 1 and "步骤：validate" in bad.stderr
+    assert os.readlink(dest / "current") == live
+    rb = subprocess.run([sys.executable, "-m", "disclosure.cli", "rollback", "--target", str(dest), "--to", "nope"],
+                        cwd=ROOT, env=ENV, capture_output=True, text=True)
+    assert rb.returncode == 1 and "没有版本 nope" in rb.stderr
+
+
+def test_keeps_last_n_releases(tmp_path):
+    dest = tmp_path / "srv"
+    for _ in range(3):
+        assert publish(dest, "--keep", "2", env={**ENV, "DISCLOSURE_SEARCH": "1"}).returncode == 0
+    releases = sorted(p.name for p in (dest / "releases").iterdir())
+    assert len(releases) == 2 and os.readlink(dest / "current").endswith(releases[-1])
