@@ -220,7 +220,8 @@ class Planner:
 
         intro = ("<p>本页根据各单位发布的信息自动统计，判断依据为《中华人民共和国政府信息公开条例》第二十六条"
                  "（自信息形成或者变更之日起20个工作日内公开）和第四十九条（年度报告公布时限）。</p>")
-        self.add("compliance/index.md", "公开时效", intro + report_body(build_report(self.c)), self.page_meta("公开时效"))
+        body = report_body(build_report(self.c), public=True)  # no unpublished drafts on the public site
+        self.add("compliance/index.md", "公开时效", intro + body, self.page_meta("公开时效"))
 
     def service_pages(self):
         """The search page (Pagefind, driven by assets/javascripts/portal-search.js) and the list of feeds."""

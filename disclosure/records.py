@@ -392,22 +392,20 @@ def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> Pars
     if "issuer" in clean:
         unit = cfg.unit(clean["issuer"])
         if unit is None:
-            near = _nearest(clean["issuer"], [u.name for u in cfg.units])
-            problems.add("E108", lines["issuer"], f"发布机构「{clean['issuer']}」不在站点配置的单位列表中",
-                         f"改为「{near}」" if near else "使用 mkdocs.yml 中 extra.portal.units 里的单位全称", "issuer")
+            _not_configured(problems, "issuer", lines["issuer"], clean["issuer"], [u.name for u in cfg.units],
+                            f"发布机构「{clean['issuer']}」不在站点配置的单位列表中",
+                            "使用 mkdocs.yml 中 extra.portal.units 里的单位全称")
     if "topic" in clean:
         topic = clean["topic"].replace("/", "\\").replace("＼", "\\")
         if topic not in cfg.topics:
-            near = _nearest(topic, cfg.topics)
-            problems.add("E108", lines["topic"], f"主题分类「{clean['topic']}」不在主题分类表中",
-                         f"改为「{near}」" if near else "写成“一级\\二级”，例如 综合政务\\政务公开", "topic")
+            _not_configured(problems, "topic", lines["topic"], topic, cfg.topics,
+                            f"主题分类「{clean['topic']}」不在主题分类表中", "写成“一级\\二级”，例如 综合政务\\政务公开")
         clean["topic"] = topic
     if "column" in clean:
         col = cfg.column(clean["column"])
         if col is None:
-            near = _nearest(clean["column"], [c.name for c in cfg.columns])
-            problems.add("E108", lines["column"], f"公开目录「{clean['column']}」不是已配置的栏目",
-                         f"改为「{near}」" if near else "使用 extra.portal.columns 中的栏目名称", "column")
+            _not_configured(problems, "column", lines["column"], clean["column"], [c.name for c in cfg.columns],
+                            f"公开目录「{clean['column']}」不是已配置的栏目", "使用 extra.portal.columns 中的栏目名称")
         else:
             clean["column"] = col.id
     elif rtype == "normative" and cfg.columns:
@@ -455,6 +453,12 @@ def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> Pars
             years = cfg.rules.normative_trial_validity_years if record.trial else cfg.rules.normative_validity_years
             record.expires = add_years(record.effective, years) - dt.timedelta(days=1)
     return ParseResult(record, problems.items)
+
+
+def _not_configured(problems: _Problems, key: str, line: int, value: str, options, message: str, fallback: str):
+    """E108 for a value the site configuration does not know, suggesting the nearest one it does."""
+    near = _nearest(value, options)
+    problems.add("E108", line, message, f"改为「{near}」" if near else fallback, key)
 
 
 def _already_reported(problems: _Problems, key: str) -> bool:

@@ -140,8 +140,10 @@ def _html_table(headers, rows) -> str:
     return f'<table><thead><tr>{head}</tr></thead><tbody>{body or "<tr><td colspan=99>（无）</td></tr>"}</tbody></table>'
 
 
-def report_body(rep: Report) -> str:
-    """The report's sections as HTML (used by the standalone page and by the site's compliance page)."""
+def report_body(rep: Report, public: bool = False) -> str:
+    """The report's sections as HTML (the staff page, and the site's compliance page).
+
+    `public=True` leaves out section 二 (unpublished drafts): their titles are not public yet."""
     s = [f'<p class="report-meta">统计范围：{escape(rep.period["label"])}　判断日期：{rep.as_of}</p>',
          '<h2 id="units">一、各单位公开时效</h2>', _bars_svg(rep),
          _html_table(["单位", "发布", "按时", "逾期", "按时率", "逾期中位数（工作日）", "最长逾期", "有说明", "无说明", "暂定期限"],
@@ -154,10 +156,10 @@ def report_body(rep: Report) -> str:
          _html_table(["索引号", "标题", "单位", "期限", "发布", "逾期（工作日）", "延迟说明"],
                      [[x.index_no, x.title, x.unit, x.deadline, x.published, x.working_days_late, x.late_reason or "—"]
                       for x in rep.late]),
-         '<h2 id="drafts">二、应催办的未发布信息</h2>',
-         _html_table(["索引号", "标题", "单位", "期限", "状态", "工作日"],
-                     [[x.index_no, x.title, x.unit, x.deadline + ("（暂定）" if x.provisional else ""),
-                       STATUS_ZH[x.status], x.working_days] for x in rep.drafts]),
+         "" if public else '<h2 id="drafts">二、应催办的未发布信息</h2>',
+         "" if public else _html_table(["索引号", "标题", "单位", "期限", "状态", "工作日"],
+                                       [[x.index_no, x.title, x.unit, x.deadline + ("（暂定）" if x.provisional else ""),
+                                         STATUS_ZH[x.status], x.working_days] for x in rep.drafts]),
          '<h2 id="annual">三、年度报告</h2>',
          _html_table(["单位", "年度", "期限", "状态", "发布", "晚（天）"],
                      [[a.unit, a.year, a.deadline, STATUS_ZH[a.status], a.published or "—", a.days_late or "—"]

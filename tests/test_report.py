@@ -184,8 +184,10 @@ def test_broken_annual_report_rejected_with_cell_named():
 def test_compliance_page_in_site_and_report_beside_build(demo_site):
     page = (demo_site / "compliance" / "index.html").read_text(encoding="utf-8")
     assert "六、单位排名" in page and "<svg" in page
+    assert "应催办" not in page  # draft titles are not public
     staff = demo_site.parent / f"{demo_site.name}-compliance-report.html"
     assert staff.exists() and "政府信息公开时效报告" in staff.read_text(encoding="utf-8")
+    assert "青岚县2026年第三季度政府采购执行情况" in staff.read_text(encoding="utf-8")
 
 
 def test_compliance_page_off_by_config(tmp_path):
