@@ -16,7 +16,6 @@ from .records import Record
 from .schema import RECORD_TYPES
 
 PER_PAGE = 20
-TYPE_SLUGS = {t: t for t in RECORD_TYPES}
 TYPE_PLURAL = {"disclosure": "主动公开信息", "normative": "行政规范性文件", "annual-report": "政府信息公开年报",
                "interpretation": "政策解读"}
 STATUS_CLASS = {"失效": "expired", "废止": "repealed", "已修改": "amended", "已撤回": "withdrawn"}
