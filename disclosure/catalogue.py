@@ -52,10 +52,6 @@ class GenPage:
     def wrap(self, body_html: str) -> str:
         return f"<h1>{escape(self.title)}</h1>\n{self.html_before}\n{body_html}\n{self.html_after}"
 
-    @property
-    def url(self) -> str:
-        return url_of(self.src_uri)
-
 
 @dataclass
 class FeedSpec:
