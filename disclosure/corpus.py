@@ -22,7 +22,10 @@ from .rules import RuleContext, annual, identity, lifecycle, normative, safety, 
 
 RECORD_RULES = (identity.check, safety.check, lifecycle.check, timeliness.check, normative.check, annual.check)
 CORPUS_RULES = (identity.check_corpus, normative.check_corpus, annual.check_corpus)
-PARALLEL_FROM = 3000  # below this, starting worker processes costs more than it saves
+PARALLEL_FROM = 3000
+# the keys whose line numbers corpus rules (and the report) cite; the rest stay in the worker
+CORPUS_RULE_LINES = frozenset({"index_no", "doc_no", "year", "interprets", "related", "amends", "amended_by",
+                               "repealed", "expires", "effective", "published"})  # below this, starting worker processes costs more than it saves
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -105,8 +108,9 @@ def _check_one(path: Path, cfg: PortalConfig, ctx: RuleContext, keep_body: bool 
     if result.record is not None:
         for rule in RECORD_RULES:
             findings.extend(rule(result.record, ctx))
-        if not keep_body:
-            result.record.body = ""  # checked; not needed by the caller (validate, report)
+        if not keep_body:  # checked: the caller (validate, report) needs neither the text nor most line numbers
+            result.record.body = ""
+            result.record.lines = {k: v for k, v in result.record.lines.items() if k in CORPUS_RULE_LINES}
     return result.record, findings
 
 

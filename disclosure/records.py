@@ -26,6 +26,7 @@ try:
 except AttributeError:  # pragma: no cover - pyyaml without libyaml
     _Loader = yaml.SafeLoader
 
+_STR_TAG = "tag:yaml.org,2002:str"
 DATE_HINT = "写成 YYYY-MM-DD，例如 2024-03-18，且必须是日历上存在的日期"
 
 
@@ -293,7 +294,10 @@ def _construct(yaml_text: str, problems: _Problems, line_offset: int):
             line = key_node.start_mark.line + line_offset
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             try:
-                value = loader.construct_object(value_node, deep=True)
+                if type(value_node) is yaml.ScalarNode and value_node.tag == _STR_TAG:
+                    value = value_node.value  # what PyYAML's str constructor returns, minus its bookkeeping
+                else:
+                    value = loader.construct_object(value_node, deep=True)
             except (ValueError, yaml.YAMLError) as e:
                 value = _BadValue(str(getattr(e, "problem", None) or e), value_node)
             out.append((key, value, line))
