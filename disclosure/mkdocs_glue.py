@@ -143,13 +143,12 @@ class Portal:
             self._pages_cache = self.plan.by_src()
         return self._pages_cache
 
-    def render_offloaded(self, jobs: int | None = None) -> None:
+    def render_offloaded(self, indices: list[int], jobs: int | None = None) -> None:
         global _ACTIVE
-        if not self.offloaded:
+        if not indices:
             return
         self.doc_files = self.files.documentation_pages(inclusion=InclusionLevel.is_included)
         jobs = jobs or int(os.environ.get("DISCLOSURE_JOBS") or 0) or os.cpu_count() or 1
-        indices = list(range(len(self.offloaded)))
         _ACTIVE = self
         try:
             if jobs == 1 or len(indices) < 200:
@@ -195,15 +194,24 @@ class Portal:
         if self.plan is None:
             return
         from .outputs import OutputError, write_outputs
-        from .search import SearchIndexError
+        from .search import SearchIndexError, start_index
 
         site_dir = Path(config.site_dir)
+        search = os.environ.get("DISCLOSURE_SEARCH", "1") != "0"
         started = time.perf_counter()
-        self.render_offloaded()
-        log.info(f"政府信息公开：另行生成 {len(self.offloaded)} 个目录外页面，用时 {time.perf_counter() - started:.1f} 秒")
-        self.add_to_sitemap(site_dir)
-        self.write_staff_report(site_dir)
+        records = [i for i, f in enumerate(self.offloaded) if f.src_uri.startswith("records/")]
+        rest = [i for i, f in enumerate(self.offloaded) if not f.src_uri.startswith("records/")]
+        self.render_offloaded(records)
+        # only record pages are indexed: index them while the lists, sitemap and feeds are written
+        indexing = start_index(site_dir) if search and records else None
         try:
-            write_outputs(self.plan, site_dir, search=os.environ.get("DISCLOSURE_SEARCH", "1") != "0")
+            self.render_offloaded(rest)
+            log.info(f"政府信息公开：另行生成 {len(self.offloaded)} 个目录外页面，用时 {time.perf_counter() - started:.1f} 秒")
+            self.add_to_sitemap(site_dir)
+            self.write_staff_report(site_dir)
+            write_outputs(self.plan, site_dir, search=search, indexing=indexing)
         except (OutputError, SearchIndexError) as e:
             raise Abort(str(e)) from None
+        finally:
+            if indexing and indexing.poll() is None:
+                indexing.kill()

@@ -41,9 +41,11 @@ def own_hosts(plan: SitePlan) -> set[str]:
     return {h for h in (urlparse(cfg.site_url).hostname, cfg.site_domain) if h}
 
 
-def write_outputs(plan: SitePlan, site_dir: Path, search: bool = True) -> None:
+def write_outputs(plan: SitePlan, site_dir: Path, search: bool = True, indexing=None) -> None:
+    """`indexing`: a Pagefind run the caller already started; otherwise one is started here."""
     prune_and_neutralise(site_dir)
-    indexing = start_index(site_dir) if search else None  # runs beside the feeds and the catalogue
+    if search and indexing is None:
+        indexing = start_index(site_dir)  # runs beside the feeds and the catalogue
     try:
         (site_dir / "catalogue.json").write_text(
             json.dumps(catalogue_json(plan), ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
