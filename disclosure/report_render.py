@@ -35,33 +35,40 @@ def _table(headers: list, rows: list) -> str:
     return "\n".join(lines)
 
 
+def sections(rep: Report, public: bool = False) -> list[tuple]:
+    """The report's tables, in order, as (anchor, heading level, title, headers, rows): one source for the
+    terminal and HTML formats. `public=True` leaves out the drafts: their titles are not public yet."""
+    dash = lambda v: "—" if v is None else v
+    out = [
+        ("units", 2, "一、各单位公开时效",
+         ["单位", "发布", "按时", "逾期", "按时率", "逾期中位数（工作日）", "最长逾期", "有说明", "无说明", "暂定期限"],
+         [[u.unit, u.published, u.on_time, u.late, _pct(u.on_time_rate), dash(u.late_days_median), dash(u.late_days_max),
+           u.late_with_reason, u.late_without_reason, u.provisional] for u in rep.units]),
+        ("late", 3, "逾期公开的信息", ["索引号", "标题", "单位", "期限", "发布", "逾期（工作日）", "延迟说明"],
+         [[x.index_no, x.title, x.unit, x.deadline, x.published, x.working_days_late, x.late_reason or "—"]
+          for x in rep.late]),
+        ("drafts", 2, "二、应催办的未发布信息（已超期或 5 个工作日内到期）", ["索引号", "标题", "单位", "期限", "状态", "工作日"],
+         [[x.index_no, x.title, x.unit, x.deadline + ("（暂定）" if x.provisional else ""), STATUS_ZH[x.status],
+           x.working_days] for x in rep.drafts]),
+        ("annual", 2, "三、年度报告", ["单位", "年度", "期限", "状态", "发布", "晚（天）"],
+         [[a.unit, a.year, a.deadline, STATUS_ZH[a.status], a.published or "—", a.days_late or "—"]
+          for a in rep.annual_reports]),
+        ("normative", 2, "四、规范性文件", ["文号", "标题", "单位", "有效期至", "问题"],
+         [[n.doc_no, n.title, n.unit, n.expires or "—", n.detail] for n in rep.normative]),
+        ("columns", 2, "五、栏目更新", ["栏目", "类别", "期限（天）", "信息数", "最近发布", "状态"],
+         [[c.column, c.kind, c.window_days, c.records, c.latest or "—", STATUS_ZH[c.status]] for c in rep.columns]),
+        ("ranking", 2, "六、单位排名", ["名次", "单位", "得分", "按时率", "年报得分", "栏目更新率", "说明"],
+         [[r.rank, r.unit, f"{r.score:.1f}", _pct(r.on_time_rate), f"{r.annual_score:.2f}", _pct(r.column_freshness),
+           r.note] for r in rep.ranking]),
+    ]
+    return [sec for sec in out if not (public and sec[0] == "drafts")]
+
+
 def to_text(rep: Report) -> str:
     out = [f"{rep.office} 政府信息公开时效报告（{rep.period['label']}，判断日期 {rep.as_of}）", ""]
-    out += ["一、各单位公开时效", _table(
-        ["单位", "发布", "按时", "逾期", "按时率", "逾期中位(工作日)", "最长逾期", "有说明", "无说明", "暂定期限"],
-        [[u.unit, u.published, u.on_time, u.late, _pct(u.on_time_rate),
-          "—" if u.late_days_median is None else u.late_days_median, "—" if u.late_days_max is None else u.late_days_max,
-          u.late_with_reason, u.late_without_reason, u.provisional] for u in rep.units]), ""]
-    out += ["逾期公开的信息", _table(["索引号", "标题", "单位", "期限", "发布", "逾期(工作日)", "延迟说明"],
-                                [[x.index_no, x.title, x.unit, x.deadline, x.published, x.working_days_late,
-                                  x.late_reason or "—"] for x in rep.late]) if rep.late else "（无）", ""]
-    out += ["二、应催办的未发布信息（已超期或 5 个工作日内到期）",
-            _table(["索引号", "标题", "单位", "期限", "状态", "工作日"],
-                   [[x.index_no, x.title, x.unit, x.deadline + ("（暂定）" if x.provisional else ""),
-                     STATUS_ZH[x.status], x.working_days] for x in rep.drafts]) if rep.drafts else "（无）", ""]
-    out += ["三、年度报告", _table(["单位", "年度", "期限", "状态", "发布", "晚(天)"],
-                              [[a.unit, a.year, a.deadline, STATUS_ZH[a.status], a.published or "—", a.days_late or "—"]
-                               for a in rep.annual_reports]), ""]
-    out += ["四、规范性文件", _table(["文号", "标题", "单位", "有效期至", "问题"],
-                              [[n.doc_no, n.title, n.unit, n.expires or "—", n.detail] for n in rep.normative])
-            if rep.normative else "（无）", ""]
-    out += ["五、栏目更新", _table(["栏目", "类别", "期限(天)", "信息数", "最近发布", "状态"],
-                             [[c.column, c.kind, c.window_days, c.records, c.latest or "—", STATUS_ZH[c.status]]
-                              for c in rep.columns]), ""]
-    out += ["六、单位排名", _table(["名次", "单位", "得分", "按时率", "年报", "栏目更新率", "说明"],
-                             [[r.rank, r.unit, f"{r.score:.1f}", _pct(r.on_time_rate), f"{r.annual_score:.2f}",
-                               _pct(r.column_freshness), r.note or ""] for r in rep.ranking]),
-            "", "计分方法：" + rep.score_formula]
+    for _, _, title, headers, rows in sections(rep):
+        out += [title, _table(headers, rows) if rows else "（无）", ""]
+    out.append("计分方法：" + rep.score_formula)
     return "\n".join(out) + "\n"
 
 
@@ -141,41 +148,14 @@ def _html_table(headers, rows) -> str:
 
 
 def report_body(rep: Report, public: bool = False) -> str:
-    """The report's sections as HTML (the staff page, and the site's compliance page).
-
-    `public=True` leaves out section 二 (unpublished drafts): their titles are not public yet."""
-    s = [f'<p class="report-meta">统计范围：{escape(rep.period["label"])}　判断日期：{rep.as_of}</p>',
-         '<h2 id="units">一、各单位公开时效</h2>', _bars_svg(rep),
-         _html_table(["单位", "发布", "按时", "逾期", "按时率", "逾期中位数（工作日）", "最长逾期", "有说明", "无说明", "暂定期限"],
-                     [[u.unit, u.published, u.on_time, u.late, _pct(u.on_time_rate),
-                       "—" if u.late_days_median is None else u.late_days_median,
-                       "—" if u.late_days_max is None else u.late_days_max, u.late_with_reason,
-                       u.late_without_reason, u.provisional] for u in rep.units]),
-         '<h3>每月发布信息数</h3>', _monthly_svg(rep),
-         '<h3>逾期公开的信息</h3>',
-         _html_table(["索引号", "标题", "单位", "期限", "发布", "逾期（工作日）", "延迟说明"],
-                     [[x.index_no, x.title, x.unit, x.deadline, x.published, x.working_days_late, x.late_reason or "—"]
-                      for x in rep.late]),
-         "" if public else '<h2 id="drafts">二、应催办的未发布信息</h2>',
-         "" if public else _html_table(["索引号", "标题", "单位", "期限", "状态", "工作日"],
-                                       [[x.index_no, x.title, x.unit, x.deadline + ("（暂定）" if x.provisional else ""),
-                                         STATUS_ZH[x.status], x.working_days] for x in rep.drafts]),
-         '<h2 id="annual">三、年度报告</h2>',
-         _html_table(["单位", "年度", "期限", "状态", "发布", "晚（天）"],
-                     [[a.unit, a.year, a.deadline, STATUS_ZH[a.status], a.published or "—", a.days_late or "—"]
-                      for a in rep.annual_reports]),
-         '<h2 id="normative">四、规范性文件</h2>',
-         _html_table(["文号", "标题", "单位", "有效期至", "问题"],
-                     [[n.doc_no, n.title, n.unit, n.expires or "—", n.detail] for n in rep.normative]),
-         '<h2 id="columns">五、栏目更新</h2>',
-         _html_table(["栏目", "类别", "期限（天）", "信息数", "最近发布", "状态"],
-                     [[c.column, c.kind, c.window_days, c.records, c.latest or "—", STATUS_ZH[c.status]] for c in rep.columns]),
-         '<h2 id="ranking">六、单位排名</h2>',
-         _html_table(["名次", "单位", "得分", "按时率", "年报得分", "栏目更新率", "说明"],
-                     [[r.rank, r.unit, f"{r.score:.1f}", _pct(r.on_time_rate), f"{r.annual_score:.2f}",
-                       _pct(r.column_freshness), r.note] for r in rep.ranking]),
-         f'<p class="formula">计分方法：{escape(rep.score_formula)}</p>']
-    return "\n".join(s)
+    """The report's sections as HTML (the staff page, and the site's compliance page, `public=True`)."""
+    charts = {"units": (_bars_svg(rep), '<h3>每月发布信息数</h3>' + _monthly_svg(rep))}
+    out = [f'<p class="report-meta">统计范围：{escape(rep.period["label"])}　判断日期：{rep.as_of}</p>']
+    for anchor, level, title, headers, rows in sections(rep, public):
+        before, after = charts.get(anchor, ("", ""))
+        out += [f'<h{level} id="{anchor}">{escape(title)}</h{level}>', before, _html_table(headers, rows), after]
+    out.append(f'<p class="formula">计分方法：{escape(rep.score_formula)}</p>')
+    return "\n".join(x for x in out if x)
 
 
 def to_html(rep: Report) -> str:
