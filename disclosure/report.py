@@ -198,26 +198,16 @@ def build_report(corpus: Corpus, year: int | None = None, unit: str | None = Non
     rep.drafts.sort(key=lambda x: (x.status != "overdue", x.deadline, x.index_no))
 
     # annual reports
-    reports = {(r.issuer, r.year): r for r in corpus.records if r.type == "annual-report"}
-    first_year = {}
-    for r in corpus.records:
-        first_year[r.issuer] = min(first_year.get(r.issuer, 9999), r.written.year)
-    for u in units:
-        since = cfg.rules.annual_reports_since or first_year.get(u.id)
-        if since is None:
+    for u, y, due, r in annual.years_due(corpus.records, cfg, as_of):
+        if u.id not in wanted or (year is not None and y != year):
             continue
-        for y in range(since, as_of.year):
-            if year is not None and y != year:
-                continue
-            due = annual.deadline_for(y, u.level, cfg.rules.annual_report_deadline)
-            r = reports.get((u.id, y))
-            if r is not None and r.is_live(as_of):
-                late = (r.published - due).days
-                rep.annual_reports.append(AnnualItem(u.id, u.name, y, due.isoformat(), "late" if late > 0 else "on_time",
-                                                     r.published.isoformat(), max(late, 0), r.index_no))
-            else:
-                rep.annual_reports.append(AnnualItem(u.id, u.name, y, due.isoformat(),
-                                                     "missing" if as_of > due else "pending"))
+        if r is not None and r.is_live(as_of):
+            late = (r.published - due).days
+            rep.annual_reports.append(AnnualItem(u.id, u.name, y, due.isoformat(), "late" if late > 0 else "on_time",
+                                                 r.published.isoformat(), max(late, 0), r.index_no))
+        else:
+            rep.annual_reports.append(AnnualItem(u.id, u.name, y, due.isoformat(),
+                                                 "missing" if as_of > due else "pending"))
 
     # normative documents
     by_index = corpus.by_index

@@ -32,28 +32,35 @@ def check(record, ctx):
                       "按《条例》第四十九条，部门在1月31日前、政府在3月31日前公布", "published")
 
 
-def check_corpus(records, ctx):
-    rules = ctx.cfg.rules
-    reports = {}
-    first_year = {}
+def years_due(records, cfg, as_of: dt.date):
+    """(unit, year, deadline, report or None) for every annual report each unit owes before `as_of`'s year:
+    from `rules.annual_reports_since`, else from the year of the unit's first record. Shared by the
+    W502 rule and the compliance report, so both judge the same years."""
+    reports: dict = {}
+    first_year: dict = {}
     for r in records:
         first_year[r.issuer] = min(first_year.get(r.issuer, 9999), r.written.year)
         if r.type == "annual-report" and r.year is not None:
-            key = (r.issuer, r.year)
-            if key in reports:
-                other = reports[key]
-                yield Finding("E504", r.path, r.line("year"),
-                              f"{r.year} 年度报告与 {other.path} 重复", "每个单位每年只有一份年度报告", "year")
-            else:
-                reports[key] = r
-    for unit in ctx.cfg.units:
+            reports.setdefault((r.issuer, r.year), r)  # a duplicate is E504; the first one counts
+    rules = cfg.rules
+    for unit in cfg.units:
         since = rules.annual_reports_since or first_year.get(unit.id)
         if since is None:
             continue
-        for year in range(since, ctx.as_of.year):
-            due = deadline_for(year, unit.level, rules.annual_report_deadline)
-            report = reports.get((unit.id, year))
-            if ctx.as_of > due and (report is None or not report.is_live(ctx.as_of)):
-                yield Finding("W502", "mkdocs.yml", 1,
-                              f"{unit.name} {year} 年度报告应于 {due} 前公开，至 {ctx.as_of} 仍未公开",
-                              "编写年度报告记录（type: annual-report）并发布", "annual-report")
+        for year in range(since, as_of.year):
+            yield unit, year, deadline_for(year, unit.level, rules.annual_report_deadline), reports.get((unit.id, year))
+
+
+def check_corpus(records, ctx):
+    seen = {}
+    for r in records:
+        if r.type == "annual-report" and r.year is not None:
+            other = seen.setdefault((r.issuer, r.year), r)
+            if other is not r:
+                yield Finding("E504", r.path, r.line("year"),
+                              f"{r.year} 年度报告与 {other.path} 重复", "每个单位每年只有一份年度报告", "year")
+    for unit, year, due, report in years_due(records, ctx.cfg, ctx.as_of):
+        if ctx.as_of > due and (report is None or not report.is_live(ctx.as_of)):
+            yield Finding("W502", "mkdocs.yml", 1,
+                          f"{unit.name} {year} 年度报告应于 {due} 前公开，至 {ctx.as_of} 仍未公开",
+                          "编写年度报告记录（type: annual-report）并发布", "annual-report")
