@@ -47,7 +47,7 @@
     selects.forEach(function (s) {
       var name = s.getAttribute("data-filter");
       var values = available[name] || {};
-      Object.keys(values).sort().reverse().sort(function (a, b) {
+      Object.keys(values).sort(function (a, b) {
         return name === "年份" ? b.localeCompare(a) : a.localeCompare(b, "zh-CN");
       }).forEach(function (v) {
         s.appendChild(el("option", { value: v }, v + "（" + values[v] + "）"));
