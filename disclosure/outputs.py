@@ -36,8 +36,8 @@ def catalogue_json(plan: SitePlan) -> dict:
     return {"office": c.cfg.office, "as_of": c.as_of.isoformat(), "count": len(out), "records": out}
 
 
-def own_hosts(plan: SitePlan) -> set[str]:
-    cfg = plan.corpus.cfg
+def own_hosts(cfg) -> set[str]:
+    """The site's own host names (site_url, site_domain): references to them are not third-party."""
     return {h for h in (urlparse(cfg.site_url).hostname, cfg.site_domain) if h}
 
 
@@ -53,7 +53,7 @@ def write_outputs(plan: SitePlan, site_dir: Path, search: bool = True, indexing=
     finally:
         if indexing:
             finish_index(indexing, site_dir)
-    external = external_references(site_dir, own_hosts(plan))
+    external = external_references(site_dir, own_hosts(plan.corpus.cfg))
     if external:
         listing = "\n".join(f"  {f}: {u}" for f, u in external[:20])
         raise OutputError(f"生成的页面引用了外部网站（在境内可能无法访问，也不符合“无第三方请求”的要求）：\n{listing}")

@@ -101,7 +101,6 @@ def publish(config: str | Path, target_spec: str, keep: int | None = None, as_of
     from .corpus import build_date, load_corpus
     from .findings import ERROR
     from .outputs import own_hosts
-    from .catalogue import plan_site
     from .verify import verify_site
 
     cfg = load_config(config)
@@ -127,7 +126,7 @@ def publish(config: str | Path, target_spec: str, keep: int | None = None, as_of
     _step("build", build)
 
     def verify():
-        result = verify_site(site, own_hosts(plan_site(corpus)))
+        result = verify_site(site, own_hosts(cfg))
         if not result.ok:
             listing = "\n  ".join(result.problems[:20])
             raise PublishError("verify", f"{len(result.problems)} 个问题：\n  {listing}")
