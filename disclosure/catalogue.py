@@ -7,6 +7,7 @@ feeds and the search index read the same plan, so one pass over the records feed
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from . import annual_tables
@@ -79,6 +80,13 @@ class SitePlan:
 
     def by_src(self) -> dict:
         return {p.src_uri: p for p in self.pages}
+
+    @cached_property
+    def compliance_report(self):
+        """Computed once a build: the site's 公开时效 page and the staff report beside the site share it."""
+        from .report import build_report
+
+        return build_report(self.corpus)
 
 
 def topic_ids(taxonomy: dict) -> dict:
@@ -210,12 +218,11 @@ class Planner:
 
     def compliance_page(self):
         """公开时效: the supervisor's report, published only when `extra.portal.compliance_page` is true."""
-        from .report import build_report
         from .report_render import report_body
 
         intro = ("<p>本页根据各单位发布的信息自动统计，判断依据为《中华人民共和国政府信息公开条例》第二十六条"
                  "（自信息形成或者变更之日起20个工作日内公开）和第四十九条（年度报告公布时限）。</p>")
-        body = report_body(build_report(self.c), public=True)  # no unpublished drafts on the public site
+        body = report_body(self.plan.compliance_report, public=True)  # no unpublished drafts on the public site
         self.add("compliance/index.md", "公开时效", intro + body, self.page_meta("公开时效"))
 
     def service_pages(self):

@@ -182,11 +182,10 @@ class Portal:
 
     def write_staff_report(self, site_dir: Path) -> Path:
         """The HTML compliance report for staff, always written beside (not inside) the site."""
-        from .report import build_report
         from .report_render import to_html
 
         path = site_dir.parent / f"{site_dir.name}-compliance-report.html"
-        path.write_text(to_html(build_report(self.plan.corpus)), encoding="utf-8")
+        path.write_text(to_html(self.plan.compliance_report), encoding="utf-8")
         log.info(f"公开时效报告：{path}")
         return path
 
