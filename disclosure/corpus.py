@@ -16,7 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .config import PortalConfig, load_config
-from .findings import Finding, has_errors, sort_key
+from .findings import ERROR, Finding, sort_key
 from .records import Record, parse_record
 from .rules import RuleContext, annual, identity, lifecycle, normative, safety, timeliness
 
@@ -59,8 +59,9 @@ class Corpus:
         return out
 
     @property
-    def has_errors(self) -> bool:
-        return has_errors(self.findings)
+    def errors(self) -> list[Finding]:
+        """The blocking findings: the site is not built while there are any."""
+        return [f for f in self.findings if f.level == ERROR]
 
     def status(self, record: Record) -> str:
         """有效性 for normative documents; empty for other types."""

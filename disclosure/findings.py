@@ -102,9 +102,5 @@ class Finding:
         }
 
 
-def has_errors(findings) -> bool:
-    return any(f.level == ERROR for f in findings)
-
-
 def sort_key(f: Finding):
     return (f.path, f.line, f.code)

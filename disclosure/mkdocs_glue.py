@@ -31,7 +31,7 @@ from mkdocs.structure.pages import Page
 from .catalogue import SitePlan, home_sections, plan_site
 from .config import ConfigError, load_config
 from .corpus import build_date, load_corpus
-from .findings import ERROR, WARNING
+from .findings import WARNING
 
 log = logging.getLogger("mkdocs.plugins.disclosure")
 _ACTIVE: "Portal | None" = None  # the instance forked workers render with
@@ -80,7 +80,7 @@ class Portal:
     def on_files(self, files: Files, config) -> Files:
         as_of = build_date()
         corpus = load_corpus(self.cfg, as_of, config_path=config.config_file_path)
-        errors = [f for f in corpus.findings if f.level == ERROR]
+        errors = corpus.errors
         for f in corpus.findings:
             if f.level == WARNING:
                 log.warning(f.render())

@@ -99,7 +99,6 @@ def publish(config: str | Path, target_spec: str, keep: int | None = None, as_of
     from .build import build_site
     from .config import load_config
     from .corpus import build_date, load_corpus
-    from .findings import ERROR
     from .outputs import own_hosts
     from .verify import verify_site
 
@@ -110,7 +109,7 @@ def publish(config: str | Path, target_spec: str, keep: int | None = None, as_of
 
     def validate():
         corpus = load_corpus(cfg, as_of, config_path=config, keep_bodies=False)
-        errors = [f for f in corpus.findings if f.level == ERROR]
+        errors = corpus.errors
         if errors:
             raise PublishError("validate", f"{len(errors)} 个错误，例如 {errors[0].render()}")
         return corpus

@@ -43,10 +43,5 @@ def finish_index(proc: subprocess.Popen, site_dir: Path) -> str:
     return output
 
 
-def build_index(site_dir: Path, language: str = "zh") -> str:
-    """Index the built site in place (site/pagefind/); returns Pagefind's summary output."""
-    return finish_index(start_index(site_dir, language), site_dir)
-
-
 # Pagefind ships three prebuilt UIs; the search page uses the JS API (assets/javascripts/portal-search.js).
 UNUSED_BUNDLE_FILES = ["pagefind-ui.*", "pagefind-component-ui.*", "pagefind-modular-ui.*", "pagefind-highlight.js"]
