@@ -31,13 +31,18 @@ DUE_SOON_WORKING_DAYS = 5
 
 
 @dataclass
-class LateItem:
+class _Clocked:
+    """A record and its 20-working-day clock (fields shared by late items and drafts to chase)."""
     index_no: str
     title: str
     unit: str
     path: str
     formed: str
     deadline: str
+
+
+@dataclass
+class LateItem(_Clocked):
     published: str
     working_days_late: int
     late_reason: str
@@ -60,13 +65,7 @@ class UnitTimeliness:
 
 
 @dataclass
-class DraftItem:
-    index_no: str
-    title: str
-    unit: str
-    path: str
-    formed: str
-    deadline: str
+class DraftItem(_Clocked):
     scheduled: str | None
     status: str  # overdue | due_soon
     working_days: int  # past the deadline (overdue) or left until it (due_soon)
