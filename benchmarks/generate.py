@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 import sys
 
 sys.path.insert(0, str(ROOT))
-from disclosure.calendar import WorkCalendar  # noqa: E402
-from disclosure.config import uscc_check_char  # noqa: E402
+from disclosure.model.calendar import WorkCalendar  # noqa: E402
+from disclosure.model.config import uscc_check_char  # noqa: E402
 
 PLACES = ["青岚", "云溪", "白石", "枫林", "松岭", "清河", "桃源", "龙泉", "金沙", "石门"]
 ORGANS = ["人民政府", "发展和改革局", "教育局", "科学技术局", "公安局", "民政局", "司法局", "财政局", "人力资源和社会保障局",

@@ -82,7 +82,7 @@ def bench_build(n: int):
     pages = measure([PY, "-m", "disclosure.cli", "build", "--site-dir", str(out)], env=env(DISCLOSURE_SEARCH="0"), cwd=site)
     assert pages.returncode == 0, pages.output[-3000:]
     html_pages = sum(1 for _ in out.rglob("*.html"))
-    from disclosure.search import pagefind_executable
+    from disclosure.site.search import pagefind_executable
 
     index = measure([str(pagefind_executable()), "--site", str(out), "--force-language", "zh", "--quiet",
                      "--glob", "records/**/*.html"], env=env())

@@ -9,8 +9,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from .config import ConfigError, load_config
-from .findings import CODES, ERROR, INFO, LEVEL_LABELS, WARNING
+from disclosure.model.config import ConfigError, load_config
+from disclosure.model.findings import CODES, ERROR, INFO, LEVEL_LABELS, WARNING
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -90,7 +90,7 @@ def main(argv=None) -> int:
 
 
 def cmd_validate(args) -> int:
-    from .corpus import load_corpus, build_date
+    from disclosure.model.corpus import load_corpus, build_date
 
     cfg = load_config(args.config)
     as_of = args.as_of or build_date()
@@ -144,7 +144,7 @@ def cmd_deadline(args) -> int:
     except ConfigError:
         if Path(args.config).exists():
             raise
-        from .calendar import WorkCalendar  # no site here: national calendar and defaults
+        from disclosure.model.calendar import WorkCalendar  # no site here: national calendar and defaults
 
         calendar, days, start_counts = WorkCalendar.default(), 20, False
     formed = max(args.formed, args.changed) if args.changed else args.formed
@@ -166,8 +166,8 @@ def cmd_deadline(args) -> int:
 
 
 def cmd_new(args) -> int:
-    from .corpus import build_date
-    from .scaffold import create
+    from disclosure.model.corpus import build_date
+    from disclosure.model.scaffold import create
 
     cfg = load_config(args.config)
     try:
@@ -180,15 +180,15 @@ def cmd_new(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from .build import build_site
+    from disclosure.site.build import build_site
 
     return build_site(args.config, site_dir=args.site_dir, as_of=args.as_of)
 
 
 def cmd_report(args) -> int:
-    from .corpus import build_date, load_corpus
-    from .report import build_report
-    from .report_render import RENDERERS, to_csv
+    from disclosure.model.corpus import build_date, load_corpus
+    from disclosure.supervision.report import build_report
+    from disclosure.supervision.render import RENDERERS, to_csv
 
     cfg = load_config(args.config)
     if args.unit and cfg.unit(args.unit) is None:
@@ -207,8 +207,8 @@ def cmd_report(args) -> int:
 
 
 def cmd_annual_stats(args) -> int:
-    from .annual_stats import annual_stats, render
-    from .corpus import build_date, load_corpus
+    from disclosure.supervision.annual_stats import annual_stats, render
+    from disclosure.model.corpus import build_date, load_corpus
 
     cfg = load_config(args.config)
     corpus = load_corpus(cfg, args.as_of or build_date(), config_path=args.config, keep_bodies=False)
@@ -222,13 +222,13 @@ def cmd_annual_stats(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    from .publish import main_publish
+    from disclosure.publish.release import main_publish
 
     return main_publish(args)
 
 
 def cmd_rollback(args) -> int:
-    from .publish import main_rollback
+    from disclosure.publish.release import main_rollback
 
     return main_rollback(args)
 

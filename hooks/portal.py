@@ -2,7 +2,7 @@
 
 from mkdocs.plugins import event_priority
 
-from disclosure.mkdocs_glue import Portal
+from disclosure.site.mkdocs_glue import Portal
 
 _portal = Portal()
 

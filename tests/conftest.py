@@ -37,7 +37,7 @@ def demo_site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_corpus():
-    from disclosure.corpus import load
+    from disclosure.model.corpus import load
 
     return load(ROOT / "mkdocs.yml", dt.date.fromisoformat(AS_OF))
 

@@ -86,8 +86,8 @@ def test_validation_writes_nothing_and_build_aborts(tmp_path):
 
 
 def test_bom_and_crlf_accepted(tmp_path):
-    from disclosure.config import load_config
-    from disclosure.records import parse_record
+    from disclosure.model.config import load_config
+    from disclosure.model.records import parse_record
 
     cfg = load_config(BAD / "mkdocs.yml")
     src = (BAD / "content/records/e202_duplicate_index_a.md").read_text(encoding="utf-8")

@@ -5,7 +5,7 @@ import datetime as dt
 import holidays
 import pytest
 
-from disclosure.calendar import WorkCalendar
+from disclosure.model.calendar import WorkCalendar
 
 CAL = WorkCalendar.default()
 

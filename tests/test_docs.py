@@ -1,8 +1,8 @@
 """The README documents every record key and every finding code (they are the staff's reference)."""
 
 from conftest import ROOT
-from disclosure.findings import CODES
-from disclosure.schema import FIELDS
+from disclosure.model.findings import CODES
+from disclosure.model.schema import FIELDS
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -97,8 +97,8 @@ def test_normative_and_columns_sections(report):
 
 
 def test_ranking_formula_and_ties():
-    from disclosure.report import RankItem, Report, UnitTimeliness, rank_units
-    from disclosure.config import Unit
+    from disclosure.supervision.report import RankItem, Report, UnitTimeliness, rank_units
+    from disclosure.model.config import Unit
 
     units = [Unit(x, x, "", "department", "") for x in ("a", "b", "c", "d")]
     rep = Report("o", AS_OF, {})

@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
-from disclosure import annual_tables
-from disclosure.calendar import WorkCalendar
-from disclosure.config import uscc_check_char, uscc_is_valid
+from disclosure.model import annual_tables
+from disclosure.model.calendar import WorkCalendar
+from disclosure.model.config import uscc_check_char, uscc_is_valid
 from disclosure.rules import annual, identity, normative, safety, timeliness
 
 CAL = WorkCalendar.default()
@@ -83,7 +83,7 @@ class _Doc:
 
 
 def test_normative_status_precedence():
-    from disclosure.records import Repeal
+    from disclosure.model.records import Repeal
 
     amender = _Doc(published=D("2025-06-01"))
     doc = _Doc(expires=D("2029-01-01"), amended_by=["X"])

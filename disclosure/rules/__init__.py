@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..config import PortalConfig
+from disclosure.model.config import PortalConfig
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .. import annual_tables
-from ..findings import Finding
+from disclosure.model import annual_tables
+from disclosure.model.findings import Finding
 
 
 def deadline_for(year: int, level: str, deadlines: dict) -> dt.date:

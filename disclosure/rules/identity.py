@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from ..findings import Finding
+from disclosure.model.findings import Finding
 
 DOC_NO = re.compile(r"^(?P<agency>[^\s〔〕\[\]()（）【】]+)〔(?P<year>\d{4})〕(?P<seq>[1-9]\d*)号$")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..findings import Finding
+from disclosure.model.findings import Finding
 
 
 def check(record, ctx):

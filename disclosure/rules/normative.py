@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..findings import Finding
+from disclosure.model.findings import Finding
 
 VALID, EXPIRED, REPEALED, AMENDED, NOT_YET = "有效", "失效", "废止", "已修改", "尚未施行"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..findings import Finding
+from disclosure.model.findings import Finding
 
 # 密级标志 as printed on documents (GB/T 9704): "秘密★1年", "机密 ★", "密级：绝密", or a bare 绝密/机密 line.
 CLASSIFIED = re.compile(

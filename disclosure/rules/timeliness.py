@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..calendar import Deadline, WorkCalendar
-from ..findings import Finding
+from disclosure.model.calendar import Deadline, WorkCalendar
+from disclosure.model.findings import Finding
 
 ON_TIME, LATE, PROVISIONAL, PENDING, OVERDUE = "on_time", "late", "provisional", "pending", "overdue"
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from . import annual_tables
-from .corpus import Corpus
-from .html import attrs, escape, human_size, rel
-from .records import Record
-from .schema import RECORD_TYPES
+from disclosure.model import annual_tables
+from disclosure.model.corpus import Corpus
+from disclosure.site.html import attrs, escape, human_size, rel
+from disclosure.model.records import Record
+from disclosure.model.schema import RECORD_TYPES
 
 PER_PAGE = 20
 TYPE_PLURAL = {"disclosure": "主动公开信息", "normative": "行政规范性文件", "annual-report": "政府信息公开年报",
@@ -84,7 +84,7 @@ class SitePlan:
     @cached_property
     def compliance_report(self):
         """Computed once a build: the site's 公开时效 page and the staff report beside the site share it."""
-        from .report import build_report
+        from disclosure.supervision.report import build_report
 
         return build_report(self.corpus)
 
@@ -218,7 +218,7 @@ class Planner:
 
     def compliance_page(self):
         """公开时效: the supervisor's report, published only when `extra.portal.compliance_page` is true."""
-        from .report_render import report_body
+        from disclosure.supervision.render import report_body
 
         intro = ("<p>本页根据各单位发布的信息自动统计，判断依据为《中华人民共和国政府信息公开条例》第二十六条"
                  "（自信息形成或者变更之日起20个工作日内公开）和第四十九条（年度报告公布时限）。</p>")

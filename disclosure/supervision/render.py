@@ -8,8 +8,8 @@ import io
 import json
 import unicodedata
 
-from .html import escape
-from .report import Report
+from disclosure.site.html import escape
+from disclosure.supervision.report import Report
 
 STATUS_ZH = {"on_time": "按时", "late": "逾期", "missing": "缺失", "pending": "未到期限", "overdue": "已超期",
              "due_soon": "即将到期", "ok": "正常", "empty": "空栏目", "stale": "未及时更新",

@@ -96,11 +96,11 @@ def _step(name: str, fn, *args, **kw):
 
 
 def publish(config: str | Path, target_spec: str, keep: int | None = None, as_of: dt.date | None = None) -> str:
-    from .build import build_site
-    from .config import load_config
-    from .corpus import build_date, load_corpus
-    from .outputs import own_hosts
-    from .verify import verify_site
+    from disclosure.site.build import build_site
+    from disclosure.model.config import load_config
+    from disclosure.model.corpus import build_date, load_corpus
+    from disclosure.site.outputs import own_hosts
+    from disclosure.publish.verify import verify_site
 
     cfg = load_config(config)
     keep = keep or int((cfg.raw.get("publish") or {}).get("keep", 5))

@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 
-from .config import PortalConfig
-from .findings import Finding
-from .schema import FIELDS, RECORD_TYPES
+from disclosure.model.config import PortalConfig
+from disclosure.model.findings import Finding
+from disclosure.model.schema import FIELDS, RECORD_TYPES
 
 try:
     _Loader = yaml.CSafeLoader

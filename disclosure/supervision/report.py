@@ -18,8 +18,8 @@ import datetime as dt
 import statistics
 from dataclasses import asdict, dataclass, field
 
-from .corpus import Corpus
-from .rules import RuleContext, annual, normative, timeliness
+from disclosure.model.corpus import Corpus
+from disclosure.rules import RuleContext, annual, normative, timeliness
 
 SCORE_FORMULA = ("得分 = 100 ×（0.60 × 按时公开率 + 0.25 × 年报得分 + 0.15 × 栏目更新率）；"
                  "按时公开率 = 按时 ÷（按时 + 逾期），本期无可判定信息计 0，暂定期限不计入；"

@@ -15,10 +15,10 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .config import PortalConfig, load_config
-from .findings import ERROR, Finding, sort_key
-from .records import Record, parse_record
-from .rules import RuleContext, annual, identity, lifecycle, normative, safety, timeliness
+from disclosure.model.config import PortalConfig, load_config
+from disclosure.model.findings import ERROR, Finding, sort_key
+from disclosure.model.records import Record, parse_record
+from disclosure.rules import RuleContext, annual, identity, lifecycle, normative, safety, timeliness
 
 RECORD_RULES = (identity.check, safety.check, lifecycle.check, timeliness.check, normative.check, annual.check)
 CORPUS_RULES = (identity.check_corpus, normative.check_corpus, annual.check_corpus)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from feedgen.feed import FeedGenerator
 
-from .catalogue import FeedSpec, SitePlan, record_url
-from .corpus import SHANGHAI
+from disclosure.site.planner import FeedSpec, SitePlan, record_url
+from disclosure.model.corpus import SHANGHAI
 
 
 def _at_midnight(day: dt.date) -> dt.datetime:

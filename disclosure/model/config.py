@@ -9,9 +9,9 @@ from typing import Any
 
 import yaml
 
-from .calendar import WorkCalendar
+from disclosure.model.calendar import WorkCalendar
 
-PACKAGE_DATA = Path(__file__).parent / "data"
+PACKAGE_DATA = Path(__file__).parent.parent / "data"
 UNIT_LEVELS = {"government": "人民政府", "department": "政府部门", "township": "乡镇（街道）"}
 
 # GB 32100-2015 统一社会信用代码: 18 characters from this alphabet, the last a check character.

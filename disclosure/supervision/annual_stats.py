@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from . import annual_tables
-from .corpus import Corpus
-from .rules import normative
+from disclosure.model import annual_tables
+from disclosure.model.corpus import Corpus
+from disclosure.rules import normative
 
 
 def normative_row(corpus: Corpus, unit_id: str, year: int) -> dict:

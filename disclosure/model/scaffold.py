@@ -6,9 +6,9 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from .config import PortalConfig, Unit
-from .corpus import discover
-from .schema import RECORD_TYPES
+from disclosure.model.config import PortalConfig, Unit
+from disclosure.model.corpus import discover
+from disclosure.model.schema import RECORD_TYPES
 
 _INDEX_LINE = re.compile(r"^index_no:\s*['\"]?([^'\"\n]+?)['\"]?\s*$", re.M)
 

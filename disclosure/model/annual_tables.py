@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .html import escape
+from disclosure.site.html import escape
 
 T3_COLUMNS = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
 T3_GROUPS = {  # group key → (label, [(leaf key, label)])

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .selfhost import external_references
+from disclosure.site.selfhost import external_references
 
 _REF = re.compile(r"""\b(href|src)="([^"]*)\"""")
 

@@ -28,10 +28,10 @@ from mkdocs.exceptions import Abort
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from .catalogue import SitePlan, home_sections, plan_site
-from .config import ConfigError, load_config
-from .corpus import build_date, load_corpus
-from .findings import WARNING
+from disclosure.site.planner import SitePlan, home_sections, plan_site
+from disclosure.model.config import ConfigError, load_config
+from disclosure.model.corpus import build_date, load_corpus
+from disclosure.model.findings import WARNING
 
 log = logging.getLogger("mkdocs.plugins.disclosure")
 _ACTIVE: "Portal | None" = None  # the instance forked workers render with
@@ -182,7 +182,7 @@ class Portal:
 
     def write_staff_report(self, site_dir: Path) -> Path:
         """The HTML compliance report for staff, always written beside (not inside) the site."""
-        from .report_render import to_html
+        from disclosure.supervision.render import to_html
 
         path = site_dir.parent / f"{site_dir.name}-compliance-report.html"
         path.write_text(to_html(self.plan.compliance_report), encoding="utf-8")
@@ -192,8 +192,8 @@ class Portal:
     def on_post_build(self, config):
         if self.plan is None:
             return
-        from .outputs import OutputError, write_outputs
-        from .search import SearchIndexError, start_index
+        from disclosure.site.outputs import OutputError, write_outputs
+        from disclosure.site.search import SearchIndexError, start_index
 
         site_dir = Path(config.site_dir)
         search = os.environ.get("DISCLOSURE_SEARCH", "1") != "0"

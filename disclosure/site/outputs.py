@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .catalogue import SitePlan, record_url
-from .feeds import write_feeds
-from .search import finish_index, start_index
-from .selfhost import external_references, prune_and_neutralise
+from disclosure.site.planner import SitePlan, record_url
+from disclosure.site.feeds import write_feeds
+from disclosure.site.search import finish_index, start_index
+from disclosure.site.selfhost import external_references, prune_and_neutralise
 
 
 class OutputError(RuntimeError):

@@ -1,0 +1,1 @@
+"""Records, schema, site settings, the working-day calendar, the corpus and findings."""

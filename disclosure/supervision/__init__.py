@@ -1,0 +1,1 @@
+"""Supervision: the compliance report, its renderers and the annual-report figures."""
