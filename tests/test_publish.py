@@ -213,3 +213,69 @@ def test_keeps_last_n_releases(tmp_path):
         assert publish(dest, "--keep", "2", env={**ENV, "DISCLOSURE_SEARCH": "1"}).returncode == 0
     releases = sorted(p.name for p in (dest / "releases").iterdir())
     assert len(releases) == 2 and os.readlink(dest / "current").endswith(releases[-1])
+
+
+# --- `disclosure build` builds aside and swaps: a failed build never touches the last good site ---
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    import hashlib
+
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_failed_build_leaves_site_byte_identical(tmp_path):
+    from conftest import build, copy_site_source
+
+    config = copy_site_source(tmp_path)
+    site = tmp_path / "site"
+    report = tmp_path / "site-compliance-report.html"
+    first = build(site, config=config, search=False, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    before, report_before = tree_hashes(site), report.read_bytes()
+    assert len(before) > 100 and "index.html" in before
+
+    # 1) a validation error: MkDocs would already have emptied site_dir when our on_files runs
+    record = next((tmp_path / "content/records/2025").rglob("*.md"))
+    text = record.read_text(encoding="utf-8")
+    written = next(line for line in text.splitlines() if line.startswith("written:"))
+    record.write_text(text.replace(written, "written: 2025-02-30"), encoding="utf-8")
+    bad = build(site, config=config, search=False, cwd=tmp_path)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert "生成失败" in bad.stderr and "原有网站" in bad.stderr and "保持不变" in bad.stderr
+    assert tree_hashes(site) == before and report.read_bytes() == report_before
+    record.write_text(text, encoding="utf-8")
+
+    # 2) a failure after MkDocs has written every page: a hand-written page embeds a third-party image
+    page = tmp_path / "content/xxgk/guide.md"
+    guide = page.read_text(encoding="utf-8")
+    page.write_text(guide + '\n\n<img src="https://tracker.example.net/p.png" alt="">\n',
+                    encoding="utf-8")
+    late = build(site, config=config, search=False, cwd=tmp_path)
+    assert late.returncode == 1 and "tracker.example.net" in late.stderr and "Traceback" not in late.stderr
+    assert tree_hashes(site) == before and report.read_bytes() == report_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "hooks", "mkdocs.yml", "site",
+                                                          "site-compliance-report.html"]
+
+    # 3) a good build replaces the site (and only then)
+    page.write_text(guide + "\n\n新增的一段。\n", encoding="utf-8")
+    good = build(site, config=config, search=False, cwd=tmp_path)
+    assert good.returncode == 0, good.stderr
+    after = tree_hashes(site)
+    assert after.keys() == before.keys() and after["xxgk/guide/index.html"] != before["xxgk/guide/index.html"]
+    assert "新增的一段" in (site / "xxgk/guide/index.html").read_text(encoding="utf-8")
+    assert not list(tmp_path.glob(".site.building-*"))
+
+
+def test_build_into_symlinked_site_keeps_the_link(tmp_path):
+    from conftest import build, copy_site_source
+
+    config = copy_site_source(tmp_path)
+    real = tmp_path / "www" / "portal"
+    real.mkdir(parents=True)
+    (real / "old.txt").write_text("old", encoding="utf-8")
+    (tmp_path / "site").symlink_to(real)
+    proc = build(tmp_path / "site", config=config, search=False, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "site").is_symlink() and (real / "index.html").is_file() and not (real / "old.txt").exists()
+    assert sorted(p.name for p in real.parent.iterdir()) == ["portal", "portal-compliance-report.html"]
