@@ -279,3 +279,79 @@ def test_build_into_symlinked_site_keeps_the_link(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "site").is_symlink() and (real / "index.html").is_file() and not (real / "old.txt").exists()
     assert sorted(p.name for p in real.parent.iterdir()) == ["portal", "portal-compliance-report.html"]
+
+
+# --- third-party requests: what the browser would load, never text, data or ordinary links ---
+
+LOADS = [
+    '<img src="https://t.example.net/a.png" alt="">',
+    '<img src="/x.png" srcset="/x2.png 2x, https://t.example.net/b.png 3x" alt="">',
+    '<link rel="stylesheet" href="https://t.example.net/c.css">',
+    '<link rel="icon" href="//t.example.net/d.ico">',
+    '<link rel="preconnect" href="https://t.example.net">',
+    '<script src="https://t.example.net/e.js"></script>',
+    '<script>fetch("https://t.example.net/f")</script>',
+    '<iframe src="https://t.example.net/g"></iframe>',
+    '<p style="background:url(\'https://t.example.net/h.png\')">x</p>',
+    '<style>@import "https://t.example.net/i.css";</style>',
+    '<video poster="https://t.example.net/j.jpg"></video>',
+    '<svg><image href="https://t.example.net/k.svg"/></svg>',
+    '<img src="\\\\t.example.net\\l.png" alt="">',
+    '<img src="ht\ttps://t.example.net/m.png" alt="">',
+    '<object data="https://t.example.net/n.swf"></object>',
+    '<meta http-equiv="refresh" content="0; url=https://t.example.net/o">',
+]
+NOT_LOADS = [
+    '<a href="https://www.gov.cn/">中国政府网</a>',
+    '<p>见 https://www.gov.cn/zhengce/ 和 http://t.example.net/</p>',
+    '<link rel="canonical" href="https://elsewhere.example.org/page/">',
+    '<link rel="alternate" type="application/rss+xml" href="https://feeds.example.org/all.xml">',
+    '<meta name="Description" content="详见 https://www.gov.cn/ 的通知">',
+    '<form action="https://www.gov.cn/search"><input name="q"></form>',
+    '<script type="application/json" id="__config">{"u": "https://t.example.net/x"}</script>',
+    '<img src="https://www.qinglan.gov.cn/logo.png" alt="">',
+    '<img src="data:image/png;base64,AAAA" alt="">',
+]
+
+
+def test_external_references_are_what_the_browser_loads(tmp_path):
+    from disclosure.site.selfhost import external_references
+
+    own = {"www.qinglan.gov.cn"}
+    for i, snippet in enumerate(LOADS + NOT_LOADS):
+        (tmp_path / f"p{i:02d}.html").write_text(f"<!doctype html><html><body>{snippet}</body></html>", encoding="utf-8")
+    (tmp_path / "s.css").write_text("/* https://licence.example.org */ a{background:url(https://t.example.net/css.png)}",
+                                    encoding="utf-8")
+    (tmp_path / "data.json").write_text('{"summary": "https://www.gov.cn/"}', encoding="utf-8")
+    (tmp_path / "feed.xml").write_text('<rss><link>https://t.example.net/</link></rss>', encoding="utf-8")
+    (tmp_path / "i.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+                                    '<use xlink:href="https://t.example.net/u.svg#a"/></svg>', encoding="utf-8")
+    found = external_references(tmp_path, own)
+    flagged = {f for f, _ in found}
+    assert flagged == {f"p{i:02d}.html" for i in range(len(LOADS))} | {"s.css", "i.svg"}, found
+    assert all("t.example.net" in url for _, url in found)
+
+
+def test_external_link_and_url_in_summary_pass_validate_build_and_publish(tmp_path):
+    from conftest import copy_site_source
+
+    config = copy_site_source(tmp_path / "src")
+    record = next((tmp_path / "src/content/records/2025").rglob("*.md"))
+    text = record.read_text(encoding="utf-8")
+    head, body = text.split("\n---\n", 1)
+    head = "\n".join(line for line in head.splitlines() if not line.startswith("summary:"))
+    head += "\nsummary: 依据 https://www.gov.cn/zhengce/ 公布的文件制定。"
+    body += '\n\n详见<a href="https://www.gov.cn/">中国政府网</a>和 [国家政务服务平台](https://gjzwfw.www.gov.cn/)。\n'
+    record.write_text(head + "\n---\n" + body, encoding="utf-8")
+    env = {**ENV, "DISCLOSURE_AS_OF": AS_OF}
+    val = subprocess.run([sys.executable, "-m", "disclosure.cli", "--config", str(config), "validate"],
+                         cwd=tmp_path / "src", env=env, capture_output=True, text=True)
+    assert val.returncode == 0, val.stdout + val.stderr
+    pub = subprocess.run([sys.executable, "-m", "disclosure.cli", "--config", str(config), "publish",
+                          "--target", str(tmp_path / "srv")], cwd=tmp_path / "src", env=env, capture_output=True, text=True)
+    assert pub.returncode == 0, pub.stdout + pub.stderr
+    live = current_release(tmp_path / "srv")
+    catalogue = (live / "catalogue.json").read_text(encoding="utf-8")
+    assert "https://www.gov.cn/zhengce/" in catalogue
+    pages = [p for p in (live / "records").rglob("index.html") if 'href="https://www.gov.cn/"' in p.read_text(encoding="utf-8")]
+    assert len(pages) == 1
