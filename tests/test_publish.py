@@ -355,3 +355,168 @@ def test_external_link_and_url_in_summary_pass_validate_build_and_publish(tmp_pa
     assert "https://www.gov.cn/zhengce/" in catalogue
     pages = [p for p in (live / "records").rglob("index.html") if 'href="https://www.gov.cn/"' in p.read_text(encoding="utf-8")]
     assert len(pages) == 1
+
+
+# --- publish: manifest, hard links, lock, rollback rules, cleanup ---
+
+def sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def releases_of(dest: Path) -> list[Path]:
+    return sorted(p for p in (dest / "releases").iterdir())
+
+
+def read_manifest(release: Path) -> dict[str, str]:
+    entries = {}
+    for line in (release / ".manifest.sha256").read_text(encoding="utf-8").splitlines():
+        digest, name = line.split("  ", 1)
+        entries[name] = digest
+    return entries
+
+
+def rollback(dest, *extra, env=None):
+    return subprocess.run([sys.executable, "-m", "disclosure.cli", "rollback", "--target", str(dest), *extra],
+                          cwd=ROOT, env=env or ENV, capture_output=True, text=True)
+
+
+def test_unchanged_republish_shares_inodes_and_rollback_checks_the_manifest(tmp_path):
+    dest = tmp_path / "srv"
+    env = {**ENV}
+    assert publish(dest, env=env).returncode == 0
+    second = publish(dest, env=env)
+    assert second.returncode == 0, second.stderr
+    first, newer = releases_of(dest)
+    assert current_release(dest) == newer
+
+    # the manifest lists exactly the release's files, with their real hashes
+    files = {p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file()} - {".manifest.sha256"}
+    manifest = read_manifest(first)
+    assert set(manifest) == files and len(files) > 200
+    assert all(manifest[f] == sha256(first / f) for f in files)
+
+    # unchanged content: every file whose bytes equal the earlier release's is the same inode
+    same = [f for f in files if (newer / f).is_file() and sha256(newer / f) == manifest[f]]
+    assert len(same) > 0.95 * len(files)
+    unlinked = [f for f in same if os.stat(first / f).st_ino != os.stat(newer / f).st_ino]
+    assert unlinked == []
+
+    # a release with files missing (as a killed prune would leave it) is never a rollback target
+    victims = sorted(f for f in files if f.startswith("records/"))[:40]
+    for f in victims:
+        (first / f).unlink()
+    for args in (("--to", first.name), ()):
+        rb = rollback(dest, *args)
+        assert rb.returncode == 1 and "不能回退" in rb.stderr and "缺少文件" in rb.stderr, rb.stderr
+        assert victims[0] in rb.stderr
+        assert current_release(dest) == newer
+    # a release without a manifest is refused too; a folder being pruned is not a release at all
+    (newer.parent / "20200101T000000Z-nomanif").mkdir()
+    (newer.parent / "20200101T000000Z-nomanif/index.html").write_text("x", encoding="utf-8")
+    rb = rollback(dest, "--to", "20200101T000000Z-nomanif")
+    assert rb.returncode == 1 and "没有清单文件" in rb.stderr
+    os.rename(first, str(first) + ".pruning")
+    rb = rollback(dest, "--to", first.name + ".pruning")
+    assert rb.returncode == 1 and "没有版本" in rb.stderr
+    assert current_release(dest) == newer
+    # a changed file in an intact-looking release is caught as well
+    os.rename(str(first) + ".pruning", first)
+    shutil.rmtree(first)
+    page = newer / "index.html"
+    page.write_bytes(page.read_bytes() + b"<!-- edited on the server -->")
+    third = publish(dest, env=env)
+    assert third.returncode == 0, third.stderr
+    assert not list((dest / "releases").glob("*.pruning"))
+    rb = rollback(dest, "--to", newer.name)
+    assert rb.returncode == 1 and "内容被改动 index.html" in rb.stderr
+
+
+def test_two_publishes_at_once_both_succeed(tmp_path):
+    dest = tmp_path / "srv"
+    env = {**ENV, "DISCLOSURE_RSYNC_OPTS": "--bwlimit=1500"}
+    procs = [subprocess.Popen([sys.executable, "-m", "disclosure.cli", "publish", "--target", str(dest)], cwd=ROOT,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert any("等待" in out for out, _ in outs), outs  # the copy was slow enough: one waited for the lock
+    releases = releases_of(dest)
+    assert len(releases) == 2 and not list((dest / "releases").glob("*.partial"))
+    assert current_release(dest) in releases
+    for release in releases:
+        files = {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()} - {".manifest.sha256"}
+        manifest = read_manifest(release)
+        assert set(manifest) == files and all(manifest[f] == sha256(release / f) for f in files)
+    assert rollback(dest).returncode == 0
+
+
+def test_failed_publish_leaves_no_temporary_build(tmp_path):
+    from conftest import copy_site_source
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    dest = tmp_path / "srv"
+    env = {**ENV, "TMPDIR": str(tmp)}
+
+    def run(config, **extra):
+        return subprocess.run([sys.executable, "-m", "disclosure.cli", "--config", str(config), "publish",
+                               "--target", str(dest)], cwd=config.parent, env={**env, **extra},
+                              capture_output=True, text=True)
+
+    config = copy_site_source(tmp_path / "src")
+    guide = tmp_path / "src/content/xxgk/guide.md"
+    original = guide.read_text(encoding="utf-8")
+    # copy fails (rsync refuses an option)
+    proc = run(config, DISCLOSURE_RSYNC_OPTS="--no-such-rsync-option")
+    assert proc.returncode == 1 and "步骤：copy" in proc.stderr, proc.stderr
+    assert list(tmp.iterdir()) == []
+    # verify fails: a hand-written page links to a file that does not exist
+    guide.write_text(original + '\n\n<a href="missing-form.pdf">申请表</a>\n', encoding="utf-8")
+    proc = run(config)
+    assert proc.returncode == 1 and "步骤：verify" in proc.stderr and "missing-form.pdf" in proc.stderr, proc.stderr
+    assert list(tmp.iterdir()) == []
+    # build fails after every page was written: a hand-written page embeds a third-party image
+    guide.write_text(original + '\n\n<img src="https://tracker.example.net/p.png" alt="">\n', encoding="utf-8")
+    proc = run(config)
+    assert proc.returncode == 1 and "步骤：build" in proc.stderr, proc.stderr
+    assert list(tmp.iterdir()) == []
+    assert not (dest / "current").exists() and not list((dest / "releases").iterdir())
+
+
+SSH_SHIM = """#!/bin/sh
+# stands in for ssh in the tests: drops the options and the host, runs the command with the local shell
+while [ $# -gt 0 ]; do case "$1" in -o|-p|-i|-l) shift 2;; -*) shift;; *) break;; esac; done
+shift
+exec sh -c "$*"
+"""
+
+
+def test_publish_and_rollback_over_ssh(tmp_path):
+    """The remote code path (ssh + rsync -e ssh + flock in the remote shell), with ssh replaced by a
+    shim that runs the remote command locally."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text(SSH_SHIM, encoding="utf-8")
+    (bin_dir / "ssh").chmod(0o755)
+    dest = tmp_path / "srv"
+    target = f"deploy@web1:{dest}"
+    env = {**ENV, "PATH": f"{bin_dir}:{os.environ['PATH']}",
+           "DISCLOSURE_RSYNC_OPTS": "--bwlimit=1500"}
+    procs = [subprocess.Popen([sys.executable, "-m", "disclosure.cli", "publish", "--target", target], cwd=ROOT,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert any("等待" in out for out, _ in outs), outs
+    first, newer = releases_of(dest)
+    assert current_release(dest) == newer
+    index = "catalogue/type/disclosure/index.html"
+    assert os.stat(first / index).st_ino == os.stat(newer / index).st_ino
+    assert set(read_manifest(newer)) == {p.relative_to(newer).as_posix() for p in newer.rglob("*")
+                                         if p.is_file()} - {".manifest.sha256"}
+    (first / index).unlink()
+    rb = rollback(target, env=env)
+    assert rb.returncode == 1 and f"缺少文件 {index}" in rb.stderr, rb.stderr
+    os.link(newer / index, first / index)  # same bytes (unchanged content): the release is whole again
+    rb = rollback(target, env=env)
+    assert rb.returncode == 0 and current_release(dest) == first, rb.stderr
