@@ -45,6 +45,8 @@ def server(tmp_path_factory):
     site_conf = site_conf.replace("listen 80;", f"listen 127.0.0.1:{port};").replace(
         "root /srv/disclosure/current;", f"root {dest}/current;")
     (base / "site.conf").write_text(site_conf, encoding="utf-8")
+    # `include snippets/…` is relative to the main configuration file's folder (here: base)
+    shutil.copytree(ROOT / "deploy/nginx/snippets", base / "snippets")
     for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (base / d).mkdir()
     # pytest's temporary folders are private to their owner: run the workers as that user
@@ -130,27 +132,114 @@ def test_custom_404_in_chinese(server):
     assert "Content-Security-Policy" in headers
 
 
-def test_search_works_under_csp_in_chromium(server):
+SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options",
+                    "Permissions-Policy")
+
+
+def test_security_headers_on_every_location(server):
+    url, release = server["url"], current_release(server["dest"])
+    paths = {
+        "": 200, "records/MB0000017-2024-00002/": 200, "catalogue.json": 200, "sitemap.xml": 200,
+        "feeds/all.xml": 200, "feeds/all.atom.xml": 200,
+        "pagefind/pagefind.js": 200, "pagefind/pagefind-entry.json": 200,
+        "pagefind/" + next((release / "pagefind").glob("*.pf_meta")).name: 200,
+        "pagefind/fragment/" + next((release / "pagefind" / "fragment").glob("*.pf_fragment")).name: 200,
+        "assets/stylesheets/" + next((release / "assets" / "stylesheets").glob("main.*.min.css")).name: 200,
+        "assets/javascripts/md-base.js": 200,
+        "records/MB0000017-2024-00002/rushi-banfa.pdf": 200,
+        "no-such-page/": 404, "records/": 404, "assets/": 404, ".manifest.sha256": 404,
+    }
+    csps = set()
+    for path, expected in paths.items():
+        status, headers, _ = get(url + path)
+        assert status == expected, (path, status)
+        missing = [h for h in SECURITY_HEADERS if h not in headers]
+        assert not missing, (path, missing)
+        assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "SAMEORIGIN"
+        csps.add(headers["Content-Security-Policy"])
+    assert len(csps) == 1  # one policy, from the one snippet
+    directives = dict(d.strip().split(" ", 1) for d in csps.pop().split(";") if d.strip())
+    assert "'unsafe-inline'" not in directives["script-src"] and "'unsafe-eval'" not in directives["script-src"]
+    assert "'unsafe-inline'" not in directives["style-src"]
+    assert directives["frame-ancestors"] == "'self'" and directives["object-src"] == "'none'"
+
+
+def test_folders_give_the_chinese_404(server):
+    url = server["url"]
+    for path in ("records/", "records/MB0000017-2024-00002/no-such-folder/", "pagefind/", "assets/javascripts/"):
+        status, headers, body = get(url + path)
+        assert status == 404, path
+        assert "页面不存在".encode() in body and b'lang="zh-CN"' in body and b"nginx" not in body, path
+    # a folder without its slash is redirected (relative, proxy-safe) to the slash form
+    conn = __import__("http.client").client.HTTPConnection(url.split("/")[2])
+    conn.request("GET", "/xxgk")
+    r = conn.getresponse()
+    assert r.status == 301 and r.getheader("Location") == "/xxgk/"
+    conn.close()
+
+
+def test_no_inline_styles_or_scripts_beyond_the_policy(demo_site):
+    """What the shipped CSP refuses must not be in the pages: inline scripts (other than JSON data),
+    on* handlers, <style> elements, style attributes other than the hashed table alignments."""
+    import lxml.html
+
+    allowed_styles = {"text-align: left;", "text-align: center;", "text-align: right;"}
+    problems = []
+    for page in demo_site.rglob("*.html"):
+        root = lxml.html.parse(str(page)).getroot()
+        rel = page.relative_to(demo_site).as_posix()
+        for el in root.iter():
+            if not isinstance(el.tag, str):
+                continue
+            if el.tag == "script" and not el.get("src") and el.get("type") != "application/json":
+                problems.append((rel, "inline script", (el.text or "")[:60]))
+            if el.tag == "style":
+                problems.append((rel, "<style>", (el.text or "")[:60]))
+            if el.get("style") is not None and el.get("style") not in allowed_styles:
+                problems.append((rel, "style=", el.get("style")))
+            problems += [(rel, "handler", a) for a in el.attrib if a.lower().startswith("on")]
+    assert problems == []
+
+
+def test_pages_run_under_the_shipped_csp_in_chromium(server):
     from test_browser import CHROMIUM
 
     if not Path(CHROMIUM).exists():
         pytest.skip("chromium not installed")
     from playwright.sync_api import sync_playwright
 
+    url = server["url"]
+    violations, messages = [], []
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless", "--disable-gpu"])
         page = b.new_page()
-        messages = []
         page.on("console", lambda m: messages.append(m.text))
         page.on("pageerror", lambda e: messages.append(str(e)))
-        page.goto(server["url"] + "search/?q=" + urllib.request.quote("食品安全"))
+        page.add_init_script("document.addEventListener('securitypolicyviolation', e => "
+                             "(window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI))")
+
+        def visit(path):
+            page.goto(url + path)
+            page.wait_for_load_state("load")
+            page.mouse.wheel(0, 2000)  # Material's header / back-to-top handlers
+            page.wait_for_timeout(200)
+            violations.extend(f"{path}: {v}" for v in page.evaluate("window.__csp || []"))
+            # Material's storage helpers, now from assets/javascripts/md-base.js, scoped to the site root
+            assert page.evaluate("typeof __md_get === 'function' && __md_scope.pathname") == "/", path
+
+        visit("")
+        visit("records/MB0000017-2024-00002/")
+        page.goto(url + "search/?q=" + urllib.request.quote("食品安全"))
         page.wait_for_function("() => /找到/.test(document.getElementById('search-status').textContent)", timeout=20000)
         titles = page.locator(".portal-result__title a").all_inner_texts()
-        page.goto(server["url"])
+        violations.extend(f"search: {v}" for v in page.evaluate("window.__csp || []"))
+        page.goto(url)
         page.click("nav.portal-entries >> text=政府信息公开年报")
         assert page.url.endswith("/xxgk/annual-reports/")
+        violations.extend(f"annual-reports: {v}" for v in page.evaluate("window.__csp || []"))
         b.close()
     assert "青岚县2024年食品安全监督抽检计划" in titles
+    assert violations == []
     assert not [m for m in messages if "Content Security Policy" in m or "Refused" in m], messages
 
 
