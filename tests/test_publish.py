@@ -1,5 +1,6 @@
 """Publishing to a real nginx on loopback: atomic switch, rollback, a killed copy, headers and MIME types."""
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -522,14 +523,48 @@ def test_unchanged_republish_shares_inodes_and_rollback_checks_the_manifest(tmp_
     assert rb.returncode == 1 and "内容被改动 index.html" in rb.stderr
 
 
+def start_publishes(target, env, n=2):
+    """Start n publishes at once; returns (processes, their stdout lines as they arrive)."""
+    import threading
+
+    procs = [subprocess.Popen([sys.executable, "-m", "disclosure.cli", "publish", "--target", str(target)], cwd=ROOT,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(n)]
+    lines = [[] for _ in procs]
+    for proc, out in zip(procs, lines):
+        threading.Thread(target=lambda p=proc, o=out: o.extend(iter(p.stdout.readline, "")), daemon=True).start()
+    return procs, lines
+
+
+@contextlib.contextmanager
+def holding_lock(dest: Path):
+    import fcntl
+
+    dest.mkdir(parents=True, exist_ok=True)
+    with open(dest / ".publish.lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
+def wait_until(predicate, timeout=240):
+    deadline = time.time() + timeout
+    while not predicate():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.1)
+
+
 def test_two_publishes_at_once_both_succeed(tmp_path):
     dest = tmp_path / "srv"
-    env = {**ENV, "DISCLOSURE_RSYNC_OPTS": "--bwlimit=1500"}
-    procs = [subprocess.Popen([sys.executable, "-m", "disclosure.cli", "publish", "--target", str(dest)], cwd=ROOT,
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    outs = [p.communicate(timeout=300) for p in procs]
+    # the lock is held (as by a publish in progress) until both have built and are waiting for it;
+    # then they compete for it: one copies, the other waits again, both must end well
+    with holding_lock(dest):
+        procs, lines = start_publishes(dest, {**ENV, "DISCLOSURE_RSYNC_OPTS": "--bwlimit=3000"})
+        wait_until(lambda: all(any("等待" in line for line in out) for out in lines) or
+                   any(p.poll() is not None for p in procs))
+    for p in procs:
+        p.wait(timeout=300)
+    outs = ["".join(out) for out in lines]
     assert [p.returncode for p in procs] == [0, 0], outs
-    assert any("等待" in out for out, _ in outs), outs  # the copy was slow enough: one waited for the lock
+    assert all("等待" in out and "已发布" in out for out in outs), outs
     releases = releases_of(dest)
     assert len(releases) == 2 and not list((dest / "releases").glob("*.partial"))
     assert current_release(dest) in releases
@@ -570,6 +605,12 @@ def test_failed_publish_leaves_no_temporary_build(tmp_path):
     proc = run(config)
     assert proc.returncode == 1 and "步骤：build" in proc.stderr, proc.stderr
     assert list(tmp.iterdir()) == []
+    # the lock stays taken longer than the publish will wait
+    guide.write_text(original, encoding="utf-8")
+    with holding_lock(dest):
+        proc = run(config, DISCLOSURE_LOCK_TIMEOUT="1")
+    assert proc.returncode == 1 and "步骤：lock" in proc.stderr and "锁仍被占用" in proc.stderr, proc.stderr
+    assert list(tmp.iterdir()) == []
     assert not (dest / "current").exists() and not list((dest / "releases").iterdir())
 
 
@@ -590,13 +631,16 @@ def test_publish_and_rollback_over_ssh(tmp_path):
     (bin_dir / "ssh").chmod(0o755)
     dest = tmp_path / "srv"
     target = f"deploy@web1:{dest}"
-    env = {**ENV, "PATH": f"{bin_dir}:{os.environ['PATH']}",
-           "DISCLOSURE_RSYNC_OPTS": "--bwlimit=1500"}
-    procs = [subprocess.Popen([sys.executable, "-m", "disclosure.cli", "publish", "--target", target], cwd=ROOT,
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    outs = [p.communicate(timeout=300) for p in procs]
+    env = {**ENV, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    with holding_lock(dest):  # flock(1) on the "server" and our flock(2) exclude each other
+        procs, lines = start_publishes(target, env)
+        wait_until(lambda: all(any("等待" in line for line in out) for out in lines) or
+                   any(p.poll() is not None for p in procs))
+    for p in procs:
+        p.wait(timeout=300)
+    outs = ["".join(out) for out in lines]
     assert [p.returncode for p in procs] == [0, 0], outs
-    assert any("等待" in out for out, _ in outs), outs
+    assert all("等待" in out for out in outs), outs
     first, newer = releases_of(dest)
     assert current_release(dest) == newer
     index = "catalogue/type/disclosure/index.html"
