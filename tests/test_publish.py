@@ -595,6 +595,10 @@ def test_failed_publish_leaves_no_temporary_build(tmp_path):
     proc = run(config, DISCLOSURE_RSYNC_OPTS="--no-such-rsync-option")
     assert proc.returncode == 1 and "步骤：copy" in proc.stderr, proc.stderr
     assert list(tmp.iterdir()) == []
+    # the copy on the server does not match the manifest (rsync told to leave files out): no switch
+    proc = run(config, DISCLOSURE_RSYNC_OPTS="--exclude=feeds/")
+    assert proc.returncode == 1 and "步骤：check" in proc.stderr and "缺少文件 feeds/all.xml" in proc.stderr, proc.stderr
+    assert list(tmp.iterdir()) == [] and not list((dest / "releases").iterdir())
     # verify fails: a hand-written page links to a file that does not exist
     guide.write_text(original + '\n\n<a href="missing-form.pdf">申请表</a>\n', encoding="utf-8")
     proc = run(config)

@@ -278,78 +278,73 @@ def publish(config: str | Path, target_spec: str, keep: int | None = None, as_of
     corpus = _step("validate", validate)
     workdir = Path(tempfile.mkdtemp(prefix="disclosure-publish-"))
     try:
-        return _publish_built(cfg, config, target, target_spec, keep, as_of, corpus, workdir,
-                              build_site, own_hosts, verify_site)
+        site = workdir / "site"
+        manifest = workdir / "manifest.sha256"
+
+        def build():
+            if build_site(config, site_dir=site, as_of=as_of) != 0:
+                raise PublishError("build", "网站生成失败（见上方信息）")
+
+        _step("build", build)
+
+        def verify():
+            result = verify_site(site, own_hosts(cfg))
+            if not result.ok:
+                listing = "\n  ".join(result.problems[:20])
+                raise PublishError("verify", f"{len(result.problems)} 个问题：\n  {listing}")
+            count = write_manifest(site, manifest)
+            print(f"  {result.pages} 个页面，{result.links} 个站内链接均有效；清单 {count} 个文件")
+
+        _step("verify", verify)
+
+        with _locked(target):
+            def copy():
+                # leftovers of an interrupted copy or prune (we hold the lock: nobody else is writing)
+                target.sh(f"mkdir -p {RELEASES} && rm -rf {RELEASES}/*{PARTIAL} {RELEASES}/*{PRUNING}")
+                existing = target.releases()
+                name = base = release_name(cfg.root)
+                n = 1
+                while name in existing:  # two publishes within one second
+                    n += 1
+                    name = f"{base}-{n}"
+                current = target.current()
+                linked = ([current] if current in existing else []) + [r for r in reversed(existing) if r != current]
+                args = ["-a", "--no-times", "--checksum", "--delete"]
+                args += [f"--link-dest=../{r}" for r in linked[:MAX_LINK_DEST]]  # relative to the new folder
+                args += shlex.split(os.environ.get("DISCLOSURE_RSYNC_OPTS", ""))
+                partial = f"{RELEASES}/{name}{PARTIAL}"
+                _rsync(target, args + [f"{site}/", target.rsync_dest(partial + "/")])
+                _rsync(target, ["--no-times", str(manifest), target.rsync_dest(f"{partial}/{MANIFEST}")])  # last
+                return name
+
+            name = _step("copy", copy)
+
+            def check():
+                q = f"{RELEASES}/{shlex.quote(name)}"
+                problems = target.check(name + PARTIAL)
+                if problems:
+                    target.sh(f"rm -rf {q}{PARTIAL}")
+                    raise PublishError("check", f"复制到服务器的文件与清单不符，未切换：{_listing(problems)}")
+                target.sh(f"mv {q}{PARTIAL} {q}")
+
+            _step("check", check)
+            _step("switch", target.switch, name)
+
+            def prune():
+                releases = target.releases()
+                current = target.current()
+                old = [r for r in releases[:-keep] if r != current] if keep > 0 else []
+                for r in old:
+                    q = f"{RELEASES}/{shlex.quote(r)}"
+                    target.sh(f"mv {q} {q}{PRUNING} && rm -rf {q}{PRUNING}")  # never a half-deleted release
+                return old
+
+            removed = _step("prune", prune)
+        print(f"已发布 {name}：{len(corpus.live)} 条信息，目标 {target_spec}（current → {RELEASES}/{name}）"
+              + (f"；清理旧版本 {len(removed)} 个" if removed else ""))
+        return name
     finally:
         shutil.rmtree(workdir, ignore_errors=True)  # the build and the staff report beside it, whatever happened
-
-
-def _publish_built(cfg, config, target, target_spec, keep, as_of, corpus, workdir, build_site, own_hosts, verify_site):
-    site = workdir / "site"
-    manifest = workdir / "manifest.sha256"
-
-    def build():
-        if build_site(config, site_dir=site, as_of=as_of) != 0:
-            raise PublishError("build", "网站生成失败（见上方信息）")
-
-    _step("build", build)
-
-    def verify():
-        result = verify_site(site, own_hosts(cfg))
-        if not result.ok:
-            listing = "\n  ".join(result.problems[:20])
-            raise PublishError("verify", f"{len(result.problems)} 个问题：\n  {listing}")
-        count = write_manifest(site, manifest)
-        print(f"  {result.pages} 个页面，{result.links} 个站内链接均有效；清单 {count} 个文件")
-
-    _step("verify", verify)
-
-    with _locked(target):
-        def copy():
-            # leftovers of an interrupted copy or prune (we hold the lock: nobody else is writing)
-            target.sh(f"mkdir -p {RELEASES} && rm -rf {RELEASES}/*{PARTIAL} {RELEASES}/*{PRUNING}")
-            existing = target.releases()
-            name = base = release_name(cfg.root)
-            n = 1
-            while name in existing:  # two publishes within one second
-                n += 1
-                name = f"{base}-{n}"
-            current = target.current()
-            linked = ([current] if current in existing else []) + [r for r in reversed(existing) if r != current]
-            args = ["-a", "--no-times", "--checksum", "--delete"]
-            args += [f"--link-dest=../{r}" for r in linked[:MAX_LINK_DEST]]  # relative to the new folder
-            args += shlex.split(os.environ.get("DISCLOSURE_RSYNC_OPTS", ""))
-            partial = f"{RELEASES}/{name}{PARTIAL}"
-            _rsync(target, args + [f"{site}/", target.rsync_dest(partial + "/")])
-            _rsync(target, ["--no-times", str(manifest), target.rsync_dest(f"{partial}/{MANIFEST}")])  # last
-            return name
-
-        name = _step("copy", copy)
-
-        def check():
-            target.sh(f"mv {RELEASES}/{shlex.quote(name)}{PARTIAL} {RELEASES}/{shlex.quote(name)}")
-            problems = target.check(name)
-            if problems:
-                target.sh(f"mv {RELEASES}/{shlex.quote(name)} {RELEASES}/{shlex.quote(name)}{PRUNING}"
-                          f" && rm -rf {RELEASES}/{shlex.quote(name)}{PRUNING}")
-                raise PublishError("check", f"复制到服务器的文件与清单不符，未切换：{_listing(problems)}")
-
-        _step("check", check)
-        _step("switch", target.switch, name)
-
-        def prune():
-            releases = target.releases()
-            current = target.current()
-            old = [r for r in releases[:-keep] if r != current] if keep > 0 else []
-            for r in old:
-                q = f"{RELEASES}/{shlex.quote(r)}"
-                target.sh(f"mv {q} {q}{PRUNING} && rm -rf {q}{PRUNING}")  # never a half-deleted release
-            return old
-
-        removed = _step("prune", prune)
-    print(f"已发布 {name}：{len(corpus.live)} 条信息，目标 {target_spec}（current → {RELEASES}/{name}）"
-          + (f"；清理旧版本 {len(removed)} 个" if removed else ""))
-    return name
 
 
 @contextlib.contextmanager
