@@ -52,14 +52,13 @@ def verify_site(site: Path, own_hosts: set[str]) -> Verification:
         for url in loaded_urls(root):
             if is_external(url, own_hosts):
                 v.problems.append(f"{rel}: 引用了外部网站 {url}（浏览器会自动加载它）")
-        for el in root.iter():
-            for attr in ("href", "src"):
-                url = (el.get(attr) or "").strip() if isinstance(el.tag, str) else ""
-                if not url or url.lower().startswith(_NOT_FILES) or "://" in url or url.startswith("//"):
-                    continue
-                v.links += 1
-                if not _target_exists(site, page, url):
-                    v.problems.append(f"{rel}: 链接 {url} 指向的文件不存在")
+        for value in root.xpath("//@href | //@src"):
+            url = str(value).strip()
+            if not url or url.lower().startswith(_NOT_FILES) or "://" in url or url.startswith("//"):
+                continue
+            v.links += 1
+            if not _target_exists(site, page, url):
+                v.problems.append(f"{rel}: 链接 {url} 指向的文件不存在")
     entry = site / "pagefind" / "pagefind-entry.json"
     if not entry.is_file():
         v.problems.append("缺少搜索索引 pagefind/pagefind-entry.json")
