@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from disclosure.model.screening import mask_personal
+
 ERROR = "error"
 WARNING = "warning"
 INFO = "info"
@@ -74,6 +76,12 @@ class Finding:
     message: str
     hint: str = ""
     field: str = ""
+
+    def __post_init__(self):
+        # a record value may land in any message (a late_reason in W402, a title in E602 …):
+        # ID and mobile numbers are masked here, once, for every rule, log and report
+        object.__setattr__(self, "message", mask_personal(self.message))
+        object.__setattr__(self, "hint", mask_personal(self.hint))
 
     @property
     def level(self) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import difflib
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,22 @@ except AttributeError:  # pragma: no cover - pyyaml without libyaml
 _STR_TAG = "tag:yaml.org,2002:str"
 DATE_HINT = "写成 YYYY-MM-DD，例如 2024-03-18，且必须是日历上存在的日期"
 
+# Bounds on input, so that any file is judged in bounded time and memory (issue 11).
+MAX_FILE_BYTES = 2 * 1024 * 1024  # a record's Markdown: 2 MB is about a million Chinese characters
+MAX_FRONT_MATTER_BYTES = 256 * 1024
+MAX_YAML_DEPTH = 12  # an annual report's tables need 4
+EARLIEST_DATE = dt.date(1949, 10, 1)
+LATEST_DATE = dt.date(2099, 12, 31)  # fixed, not "as_of + N": a parsed record must not depend on the day
+
+# Attachment types offices publish. Anything else is refused: a browser runs html/svg/js served
+# from the site itself, and unknown types have no place on a disclosure page.
+ATTACHMENT_TYPES = frozenset({"pdf", "ofd", "doc", "docx", "wps", "xls", "xlsx", "et", "ppt", "pptx", "dps",
+                              "jpg", "jpeg", "png", "zip", "rar", "7z", "txt", "csv"})
+_BROWSER_RUNS = frozenset({"html", "htm", "xhtml", "shtml", "svg", "svgz", "js", "mjs", "cjs", "xml", "xsl",
+                           "xslt", "swf", "hta", "mht", "mhtml", "php", "jsp", "asp", "aspx", "wasm", "css"})
+_URL_UNSAFE_NAME = re.compile(r"[#?%\\]")  # break the link (fragment, query, escapes, path separator)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 
 @dataclass(slots=True)
 class Attachment:
@@ -36,6 +54,8 @@ class Attachment:
     title: str
     path: Path | None  # resolved on disk
     size: int = 0
+    name: str = ""  # published file name under records/<slug>/: unique in the record, safe in a URL
+    line: int = 0  # the line of this attachment in the front matter
 
     @property
     def suffix(self) -> str:
@@ -187,21 +207,29 @@ def _nearest(word: str, options) -> str:
 class _Coerce:
     """Turns constructed YAML values into the schema's kinds, reporting type problems."""
 
-    def __init__(self, problems: _Problems):
+    def __init__(self, problems: _Problems, lines: dict | None = None):
         self.p = problems
+        self.lines = lines or {}
 
     def date(self, value, line, key, label) -> dt.date | None:
+        day = None
         if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
+            day = value.date()
+        elif isinstance(value, dt.date):
+            day = value
+        elif isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
             try:
-                return dt.date.fromisoformat(value.strip())
+                day = dt.date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        self.p.add("E107", line, f"{label}「{value}」不是有效日期", DATE_HINT, key)
-        return None
+        if day is None:
+            self.p.add("E107", line, f"{label}「{_echo(value)}」不是有效日期", DATE_HINT, key)
+            return None
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            self.p.add("E107", line, f"{label} {day} 超出合理范围（{EARLIEST_DATE} 至 {LATEST_DATE}）",
+                       "核对年份是否写错", key)
+            return None
+        return day
 
     def text(self, value, line, key, label) -> str | None:
         if isinstance(value, str):
@@ -214,15 +242,15 @@ class _Coerce:
     def int(self, value, line, key, label) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and _ASCII_INT.fullmatch(value.strip()):
             return int(value)
-        self.p.add("E106", line, f"{label}应为整数，现在是「{value}」", f"写成 {key}: 2024 这样的数字", key)
+        self.p.add("E106", line, f"{label}应为整数，现在是「{_echo(value)}」", f"写成 {key}: 2024 这样的数字", key)
         return None
 
     def bool(self, value, line, key, label) -> bool | None:
         if isinstance(value, bool):
             return value
-        self.p.add("E106", line, f"{label}应为 true 或 false，现在是「{value}」", f"写成 {key}: true 或 {key}: false", key)
+        self.p.add("E106", line, f"{label}应为 true 或 false，现在是「{_echo(value)}」", f"写成 {key}: true 或 {key}: false", key)
         return None
 
     def str_list(self, value, line, key, label) -> list | None:
@@ -253,11 +281,23 @@ class _Coerce:
                     self.p.add("E105", line, f"{label}缺少子项 {sub}", f"在 {key} 下加一行 {sub}: …", f"{key}.{sub}")
                     ok = False
                 continue
-            conv = getattr(self, kind)(value[sub], line, f"{key}.{sub}", f"{label}的 {sub}")
+            conv = getattr(self, kind)(value[sub], self.lines.get(f"{key}.{sub}", line), f"{key}.{sub}", f"{label}的 {sub}")
             if conv is None:
                 ok = False
             out[sub] = conv
         return out if ok else None
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_ASCII_INT = re.compile(r"[0-9]{1,6}", re.ASCII)
+
+
+def _echo(value, limit: int = 60) -> str:
+    """A value as it may appear in a message: scalars only, one line, bounded length."""
+    if isinstance(value, (list, dict)):
+        return _kind_name(value)
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _kind_name(value) -> str:
@@ -267,21 +307,60 @@ def _kind_name(value) -> str:
         return "多个子项"
     if value is None:
         return "空值"
-    return f"「{value}」"
+    return f"「{_echo(value)}」"
 
 
-def _construct(yaml_text: str, problems: _Problems, line_offset: int):
+_NEEDS_EVENT_SCAN = re.compile(r"[&*]|^[ ]{16,}|(?:- ){4}", re.M)
+
+
+def _yaml_hazard(yaml_text: str, line_offset: int):
+    """(line, message) when the front matter uses anchors/aliases (`&a` / `*a`: an alias bomb expands
+    to gigabytes) or nests deeper than MAX_YAML_DEPTH (recursion); None otherwise. The event scan is
+    linear and runs only when a cheap test says it could matter."""
+    if yaml_text.count("[") + yaml_text.count("{") <= MAX_YAML_DEPTH and not _NEEDS_EVENT_SCAN.search(yaml_text):
+        return None
+    depth = 0
+    try:
+        for ev in yaml.parse(yaml_text, Loader=_Loader):
+            if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
+                return (ev.start_mark.line + line_offset,
+                        "头信息使用了 YAML 锚点或别名（& 或 *），记录中不允许使用")
+            if isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    return ev.start_mark.line + line_offset, f"头信息嵌套超过 {MAX_YAML_DEPTH} 层"
+            elif isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # the composer reports the syntax error, at its line
+    return None
+
+
+def _sub_lines(key: str, node, line_offset: int, lines: dict) -> None:
+    """Lines of `key.sub` (mapping values) and `key[i]` / `key[i].sub` (list items)."""
+    if isinstance(node, yaml.MappingNode):
+        for k, _v in node.value:
+            if isinstance(k, yaml.ScalarNode):
+                lines.setdefault(f"{key}.{k.value}", k.start_mark.line + line_offset)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[f"{key}[{i}]"] = item.start_mark.line + line_offset
+            if isinstance(item, yaml.MappingNode):
+                _sub_lines(f"{key}[{i}]", item, line_offset, lines)
+
+
+def _construct(yaml_text: str, problems: _Problems, line_offset: int, sub_lines: dict):
     """Returns [(key, value_or_marker, line)] or None when the YAML itself is broken."""
+    hazard = _yaml_hazard(yaml_text, line_offset)
+    if hazard:
+        problems.add("E115", hazard[0], hazard[1], "把这个字段改成普通写法：每个值直接写出，不用 & 和 *，不要层层嵌套")
+        return None
     loader = _Loader(yaml_text)
     try:
         try:
             node = loader.get_single_node()
         except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-            line = (mark.line + line_offset) if mark else 1
-            problem = getattr(e, "problem", None) or str(e)
-            problems.add("E103", line, f"头信息的 YAML 写法有误（{problem}）",
-                         "检查这一行及上一行：冒号后要有空格，缩进用空格不用 Tab，含冒号或 # 的文字加引号")
+            _yaml_error(e, yaml_text, problems, line_offset)
             return None
         if node is None:
             problems.add("E102", 1, "头信息是空的", "在两行 --- 之间填写 type、title、index_no 等字段")
@@ -298,12 +377,21 @@ def _construct(yaml_text: str, problems: _Problems, line_offset: int):
                     value = value_node.value  # what PyYAML's str constructor returns, minus its bookkeeping
                 else:
                     value = loader.construct_object(value_node, deep=True)
-            except (ValueError, yaml.YAMLError) as e:
+                    _sub_lines(key, value_node, line_offset, sub_lines)
+            except (ValueError, OverflowError, yaml.YAMLError) as e:
                 value = _BadValue(str(getattr(e, "problem", None) or e), value_node)
             out.append((key, value, line))
         return out
     finally:
         loader.dispose()
+
+
+def _yaml_error(e, yaml_text: str, problems: _Problems, line_offset: int) -> None:
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    line = (mark.line + line_offset) if mark else 1
+    problem = getattr(e, "problem", None) or str(e)
+    problems.add("E103", line, f"头信息的 YAML 写法有误（{problem}）",
+                 "检查这一行及上一行：冒号后要有空格，缩进用空格不用 Tab，含冒号或 # 的文字加引号")
 
 
 class _BadValue:
@@ -322,7 +410,19 @@ def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> Pars
             rel = str(src)
     problems = _Problems(rel)
     if raw is None:
+        try:
+            size = src.stat().st_size
+        except OSError:
+            size = 0
+        if size > MAX_FILE_BYTES:
+            problems.add("E115", 1, f"文件有 {size // 1024 // 1024} MB，超过记录文件的上限 {MAX_FILE_BYTES // 1024 // 1024} MB",
+                         "正文过长时把全文作为 PDF 等附件发布，记录正文只写摘要")
+            return ParseResult(None, problems.items)
         raw = src.read_bytes()
+    if len(raw) > MAX_FILE_BYTES:
+        problems.add("E115", 1, f"文件超过记录文件的上限 {MAX_FILE_BYTES // 1024 // 1024} MB",
+                     "正文过长时把全文作为 PDF 等附件发布，记录正文只写摘要")
+        return ParseResult(None, problems.items)
     text = decode(raw, problems)
     if text is None:
         return ParseResult(None, problems.items)
@@ -330,7 +430,11 @@ def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> Pars
     if split is None:
         return ParseResult(None, problems.items)
     yaml_text, body, body_line = split
-    pairs = _construct(yaml_text, problems, line_offset=2)
+    if len(yaml_text) > MAX_FRONT_MATTER_BYTES:
+        problems.add("E115", 2, f"头信息超过 {MAX_FRONT_MATTER_BYTES // 1024} KB", "头信息只写字段；长文字放在第二个 --- 之后的正文中")
+        return ParseResult(None, problems.items)
+    sub_lines: dict[str, int] = {}
+    pairs = _construct(yaml_text, problems, line_offset=2, sub_lines=sub_lines)
     if pairs is None:
         return ParseResult(None, problems.items)
 
@@ -342,6 +446,8 @@ def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> Pars
             continue
         lines[key] = line
         values[key] = value
+    for k, v in sub_lines.items():
+        lines.setdefault(k, v)
 
     rtype = values.get("type")
     if isinstance(rtype, str) and rtype not in RECORD_TYPES:
@@ -353,7 +459,7 @@ def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> Pars
         problems.add("E106", lines["type"], "类型应为文字", f"可用类型：{', '.join(RECORD_TYPES)}", "type")
         rtype = None
 
-    coerce = _Coerce(problems)
+    coerce = _Coerce(problems, lines)
     clean: dict[str, Any] = {}
     for key, value in values.items():
         line = lines[key]
@@ -379,6 +485,10 @@ def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> Pars
         conv = _convert(coerce, spec, value, line)
         if conv is not None:
             clean[key] = conv
+
+    if "year" in clean and not EARLIEST_DATE.year <= clean["year"] <= LATEST_DATE.year:
+        problems.add("E108", lines["year"], f"报告年度「{clean.pop('year')}」不在 {EARLIEST_DATE.year}–{LATEST_DATE.year} 之间",
+                     "写成四位数的年份，如 year: 2025", "year")
 
     if rtype:
         for key, spec in FIELDS.items():
@@ -416,18 +526,7 @@ def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> Pars
         first = next((c for c in cfg.columns if "（一）" in c.item), cfg.columns[0])
         clean["column"] = first.id
 
-    attachments = []
-    for a in clean.get("attachments", []):
-        base = cfg.docs_dir if a.file.startswith("/") else src.parent
-        path = (base / a.file.lstrip("/")).resolve()
-        if not path.is_file():
-            problems.add("E109", lines["attachments"], f"附件「{a.file}」找不到",
-                         "把附件文件放到 content/ 下并检查路径（相对于本记录文件所在的文件夹）", "attachments")
-            continue
-        a.path = path
-        a.size = path.stat().st_size
-        attachments.append(a)
-    clean["attachments"] = attachments
+    clean["attachments"] = resolve_attachments(clean.get("attachments", []), src, cfg, problems, lines)
 
     if any(f.level == "error" for f in problems.items) or not rtype:
         return ParseResult(None, problems.items)
@@ -457,6 +556,87 @@ def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> Pars
             years = cfg.rules.normative_trial_validity_years if record.trial else cfg.rules.normative_validity_years
             record.expires = add_years(record.effective, years) - dt.timedelta(days=1)
     return ParseResult(record, problems.items)
+
+
+def resolve_attachments(items: list, src: Path, cfg: PortalConfig, problems: _Problems, lines: dict) -> list:
+    """Each attachment must be a regular file inside content/ (after resolving `..` and symlinks) of
+    a type offices publish; each gets a published name that is safe in a URL and unique in the record.
+
+    Published names: the file's own name, with `#`, `?`, `%` and `\\` replaced by `_`; when two
+    attachments of one record share a name (`a/plan.pdf`, `b/plan.pdf`, compared ignoring case), the
+    later ones become `plan-2.pdf`, `plan-3.pdf` … in the order written — stable as long as the list is."""
+    docs = cfg.docs_dir.resolve()
+    out = []
+    for i, a in enumerate(items):
+        line = a.line = lines.get(f"attachments[{i}]", lines.get("attachments", 1))
+        shown = _echo(a.file)
+        if not a.file.strip():
+            problems.add("E109", line, "附件路径是空的", "写出附件文件的路径，或删除这一项", "attachments")
+            continue
+        if _CONTROL.search(a.file) or _CONTROL.search(a.title):
+            problems.add("E112", line, f"附件「{shown}」的文件名或标题中有换行、制表符等控制字符",
+                         "把文件改名，只用文字、数字、-、_ 和 .，并去掉标题中的换行", "attachments")
+            continue
+        base = cfg.docs_dir if a.file.startswith("/") else src.parent
+        try:
+            path = (base / a.file.lstrip("/")).resolve()
+        except (OSError, RuntimeError, ValueError):  # symlink loops, names the OS refuses
+            path = None
+        if path is None or not path.is_relative_to(docs):
+            problems.add("E308", line, f"附件「{shown}」在 content/ 文件夹之外（或是指向外部的链接文件）",
+                         "把附件文件复制到 content/ 下（例如与记录放在同一文件夹），再写相对路径", "attachments")
+            continue
+        try:
+            st = os.stat(path)
+        except OSError:
+            problems.add("E109", line, f"附件「{shown}」找不到",
+                         "把附件文件放到 content/ 下并检查路径（相对于本记录文件所在的文件夹）", "attachments")
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            problems.add("E308", line, f"附件「{shown}」不是普通文件（是文件夹、设备或管道）",
+                         "附件应为 PDF、Word 等普通文件", "attachments")
+            continue
+        suffix = path.suffix.lower().lstrip(".")
+        if suffix not in ATTACHMENT_TYPES:
+            why = ("网页、图形脚本一类的文件会在访问者的浏览器中直接运行" if suffix in _BROWSER_RUNS
+                   else f"“.{suffix}”不是政府信息公开常用的文件类型" if suffix else "文件没有扩展名，无法判断类型")
+            problems.add("E309", line, f"附件「{shown}」不能发布：{why}",
+                         "转换为 PDF（或 OFD、Word、Excel、图片）后作为附件；允许的类型："
+                         + "、".join(sorted(ATTACHMENT_TYPES)), "attachments")
+            continue
+        if suffix not in ("txt", "csv") and _looks_like_markup(path):
+            problems.add("E309", line, f"附件「{shown}」的扩展名是 .{suffix}，内容却是网页或 SVG",
+                         "用原始文件重新导出为真正的 PDF、Word 或图片", "attachments")
+            continue
+        a.path, a.size = path, st.st_size
+        out.append(a)
+    _published_names(out)
+    return out
+
+
+def _looks_like_markup(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1024).lstrip().lower()
+    except OSError:
+        return False
+    return head.startswith(b"<") and any(t in head for t in (b"<html", b"<svg", b"<script", b"<!doctype html"))
+
+
+def _published_names(attachments: list) -> None:
+    taken: set[str] = set()
+    wanted = {_URL_UNSAFE_NAME.sub("_", Path(a.file).name).lower() for a in attachments}
+    for a in attachments:
+        name = _URL_UNSAFE_NAME.sub("_", Path(a.file).name)
+        if name.lower() in taken:
+            stem, dot, ext = name.rpartition(".")
+            stem, ext = (stem, "." + ext) if dot and stem else (name, "")
+            k = 2
+            while f"{stem}-{k}{ext}".lower() in taken or f"{stem}-{k}{ext}".lower() in wanted:
+                k += 1
+            name = f"{stem}-{k}{ext}"
+        taken.add(name.lower())
+        a.name = name
 
 
 def _not_configured(problems: _Problems, key: str, line: int, value: str, options, message: str, fallback: str):
