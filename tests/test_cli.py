@@ -27,6 +27,13 @@ def test_deadline_text_explains_skipped_days():
     assert "2025-10-06 星期一 不计：中秋" in proc.stdout
 
 
+def test_deadline_into_2027_skips_new_year_by_law():
+    out = json.loads(run_cli("deadline", "2026-12-10", "--json", check=True).stdout)
+    assert out["deadline"] == "2027-01-08" and out["provisional"] is True
+    jan1 = next(s for s in out["skipped"] if s["date"] == "2027-01-01")
+    assert jan1["confirmed"] is False and jan1["reason"].startswith("元旦")
+
+
 def test_2027_provisional_until_configured(tmp_path):
     out = json.loads(run_cli("deadline", "2027-01-05", "--json", check=True).stdout)
     assert out["provisional"] is True
