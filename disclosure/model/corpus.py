@@ -15,13 +15,14 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from disclosure.model import layout
 from disclosure.model.config import PortalConfig, load_config
 from disclosure.model.findings import ERROR, Finding, sort_key
 from disclosure.model.records import Record, parse_record
 from disclosure.rules import RuleContext, annual, identity, lifecycle, normative, safety, timeliness
 
 RECORD_RULES = (identity.check, safety.check, lifecycle.check, timeliness.check, normative.check, annual.check)
-CORPUS_RULES = (identity.check_corpus, normative.check_corpus, annual.check_corpus)
+CORPUS_RULES = (identity.check_corpus, normative.check_corpus, annual.check_corpus, layout.check_corpus)
 PARALLEL_FROM = 3000
 # the keys whose line numbers corpus rules (and the report) cite; the rest stay in the worker
 CORPUS_RULE_LINES = frozenset({"index_no", "doc_no", "year", "interprets", "related", "amends", "amended_by",

@@ -23,6 +23,9 @@ from disclosure.model.screening import (  # noqa: F401  (re-exported: the rules'
 # One pass over each text finds every kind (separate scans cost 3× on 100,000 bodies).
 _KINDS = {"classified": CLASSIFIED, "id": ID_NUMBER, "mobile": MOBILE}
 ANY = re.compile("|".join(f"(?P<{name}>{rx.pattern})" for name, rx in _KINDS.items()), re.M)
+# In plain fields (title, summary, keywords …, printed escaped), what only an attack would write:
+# an event handler or a script URL, with or without a tag around it (`x" onmouseover="…`).
+_INJECTION = re.compile(r"\bon[a-z]{3,}\s*=|\b(?:javascript|vbscript)\s*:|\bdata\s*:\s*text/html|http-equiv", re.I)
 MAX_PER_FIELD = 20  # findings of one code in one field; the last one says how many more there are
 
 
@@ -106,7 +109,11 @@ def check(record, ctx):
                     found.append(emit("E303", m.start(), f"出现手机号码 {mask(hit)}，属于个人信息",
                                       "改为单位办公电话，或隐去中间四位"
                                       + ("；确需公开的，加 personal_data_allowed: 依据" if allowable else "；这一项不能公开个人信息")))
-        if fld != "attachments" and may_have_markup(text):
+        if not is_body and _INJECTION.search(text):
+            m = _INJECTION.search(text)
+            found.append(emit("E304", m.start(), f"含有网页代码片段「{m.group(0)}」，在网页中可能被执行",
+                              "这一项只写文字，删除其中的网页代码"))
+        if may_have_markup(text):
             for p in scan_markup(text, own, markdown=is_body):
                 if p.code == "E304":
                     hint = ("删除这段代码；正文用 Markdown 书写（标题、列表、表格、链接、图片都有对应写法）"
