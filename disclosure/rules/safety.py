@@ -109,22 +109,23 @@ def check(record, ctx):
                     found.append(emit("E303", m.start(), f"出现手机号码 {mask(hit)}，属于个人信息",
                                       "改为单位办公电话，或隐去中间四位"
                                       + ("；确需公开的，加 personal_data_allowed: 依据" if allowable else "；这一项不能公开个人信息")))
-        if not is_body and _INJECTION.search(text):
+        problems = scan_markup(text, own, markdown=is_body) if may_have_markup(text) else []
+        if not is_body and not any(p.code == "E304" for p in problems):
             m = _INJECTION.search(text)
-            found.append(emit("E304", m.start(), f"含有网页代码片段「{m.group(0)}」，在网页中可能被执行",
-                              "这一项只写文字，删除其中的网页代码"))
-        if may_have_markup(text):
-            for p in scan_markup(text, own, markdown=is_body):
-                if p.code == "E304":
-                    hint = ("删除这段代码；正文用 Markdown 书写（标题、列表、表格、链接、图片都有对应写法）"
-                            if is_body else "这一项只写文字，删除其中的网页代码")
-                    found.append(emit("E304", p.pos, f"含有会被执行的网页代码「{p.what}」：{p.why}", hint))
-                elif p.code == "E306":
-                    found.append(emit("E306", p.pos, f"嵌入了其他网站的资源「{p.what}」：{p.why}",
-                                      "把图片等文件下载后放到 content/ 下，用相对路径引用；普通链接不受影响"))
-                else:
-                    found.append(emit("W307", p.pos, f"「{p.what}」{p.why}，网页上不会显示",
-                                      "改用 Markdown 写法，或删除这段 HTML；允许的写法见 README“正文中的 HTML”"))
+            if m:
+                found.append(emit("E304", m.start(), f"含有网页代码片段「{m.group(0)}」，在网页中可能被执行",
+                                  "这一项只写文字，删除其中的网页代码"))
+        for p in problems:
+            if p.code == "E304":
+                hint = ("删除这段代码；正文用 Markdown 书写（标题、列表、表格、链接、图片都有对应写法）"
+                        if is_body else "这一项只写文字，删除其中的网页代码")
+                found.append(emit("E304", p.pos, f"含有会被执行的网页代码「{p.what}」：{p.why}", hint))
+            elif p.code == "E306":
+                found.append(emit("E306", p.pos, f"嵌入了其他网站的资源「{p.what}」：{p.why}",
+                                  "把图片等文件下载后放到 content/ 下，用相对路径引用；普通链接不受影响"))
+            else:
+                found.append(emit("W307", p.pos, f"「{p.what}」{p.why}，网页上不会显示",
+                                  "改用 Markdown 写法，或删除这段 HTML；允许的写法见 README“正文中的 HTML”"))
         for code in [c for c, n in counts.items() if n > MAX_PER_FIELD]:
             last = max((i for i, f in enumerate(found) if f is not None and f.code == code), default=None)
             if last is not None:
