@@ -125,7 +125,7 @@ def check(record, ctx):
                                   "把图片等文件下载后放到 content/ 下，用相对路径引用；普通链接不受影响"))
             else:
                 found.append(emit("W307", p.pos, f"「{p.what}」{p.why}，网页上不会显示",
-                                  "改用 Markdown 写法，或删除这段 HTML；允许的写法见 README“正文中的 HTML”"))
+                                  "改用 Markdown 写法，或删除这段 HTML；允许的标签见 README 的“Safety of record content”一节"))
         for code in [c for c, n in counts.items() if n > MAX_PER_FIELD]:
             last = max((i for i, f in enumerate(found) if f is not None and f.code == code), default=None)
             if last is not None:
