@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from disclosure.model import hints, placeholders
 from disclosure.model.config import PortalConfig
 from disclosure.model.findings import Finding
 from disclosure.model.schema import FIELDS, RECORD_TYPES
@@ -146,6 +147,9 @@ def slug_for(index_no: str) -> str:
 class ParseResult:
     record: Record | None
     findings: list
+    # with errors: what could be read of the record (missing values left empty), so that the checks
+    # that do not depend on the broken fields (safety, 文号, date order) still speak in the same run
+    partial: Record | None = None
 
 
 class _Problems:
@@ -207,9 +211,10 @@ def _nearest(word: str, options) -> str:
 class _Coerce:
     """Turns constructed YAML values into the schema's kinds, reporting type problems."""
 
-    def __init__(self, problems: _Problems, lines: dict | None = None):
+    def __init__(self, problems: _Problems, lines: dict | None = None, src_lines: list | None = None):
         self.p = problems
         self.lines = lines or {}
+        self.src_lines = src_lines or []  # the file's lines, index = line number - 1
 
     def date(self, value, line, key, label) -> dt.date | None:
         day = None
@@ -223,7 +228,9 @@ class _Coerce:
             except ValueError:
                 pass
         if day is None:
-            self.p.add("E107", line, f"{label}「{_echo(value)}」不是有效日期", DATE_HINT, key)
+            fixed = hints.date_corrected(value)
+            self.p.add("E107", line, f"{label}「{_echo(value)}」不是有效日期" + ("（日期要写成 年-月-日）" if fixed else ""),
+                       f"改为 {fixed}" if fixed else DATE_HINT, key)
             return None
         if not EARLIEST_DATE <= day <= LATEST_DATE:
             self.p.add("E107", line, f"{label} {day} 超出合理范围（{EARLIEST_DATE} 至 {LATEST_DATE}）",
@@ -236,8 +243,20 @@ class _Coerce:
             return value.strip()
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
-        self.p.add("E106", line, f"{label}应为一段文字，现在是{_kind_name(value)}", f"写成 {key}: 文字内容", key)
+        raw = self.raw_value(line, key)
+        if raw and raw[0] in "[{":
+            msg, hint = hints.special_start_message(key, raw[0], raw)
+            self.p.add("E106", line, f"{label}应为一段文字：{msg}", hint, key)
+        else:
+            self.p.add("E106", line, f"{label}应为一段文字，现在是{_kind_name(value)}", f"写成 {key}: 文字内容", key)
         return None
+
+    def raw_value(self, line: int, key: str) -> str:
+        """The value as written on `line` after `key:` (for messages that quote it back)."""
+        src = self.src_lines[line - 1] if 0 < line <= len(self.src_lines) else ""
+        short = key.rsplit(".", 1)[-1]
+        m = re.match(rf"\s*(?:-\s+)?{re.escape(short)}\s*:\s*(.*)$", src)
+        return m.group(1).strip() if m else ""
 
     def int(self, value, line, key, label) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -314,26 +333,69 @@ _NEEDS_EVENT_SCAN = re.compile(r"[&*]|^[ ]{16,}|(?:- ){4}", re.M)
 
 
 def _yaml_hazard(yaml_text: str, line_offset: int):
-    """(line, message) when the front matter uses anchors/aliases (`&a` / `*a`: an alias bomb expands
-    to gigabytes) or nests deeper than MAX_YAML_DEPTH (recursion); None otherwise. The event scan is
-    linear and runs only when a cheap test says it could matter."""
+    """(line, message, hint) when the front matter uses anchors/aliases (`&a` / `*a`: an alias bomb
+    expands to gigabytes) or nests deeper than MAX_YAML_DEPTH (recursion); None otherwise. The event
+    scan is linear and runs only when a cheap test says it could matter."""
     if yaml_text.count("[") + yaml_text.count("{") <= MAX_YAML_DEPTH and not _NEEDS_EVENT_SCAN.search(yaml_text):
         return None
     depth = 0
+    plain = "把这个字段改成普通写法：每个值直接写出，不用 & 和 *，不要层层嵌套"
     try:
         for ev in yaml.parse(yaml_text, Loader=_Loader):
             if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
-                return (ev.start_mark.line + line_offset,
-                        "头信息使用了 YAML 锚点或别名（& 或 *），记录中不允许使用")
+                line = ev.start_mark.line
+                src_lines = yaml_text.split("\n")
+                src = src_lines[line] if line < len(src_lines) else ""
+                m = hints.SPECIAL_START.match(src)
+                if m and m.group("char") in "*&":
+                    msg, fix = hints.special_start_message(m.group("key"), m.group("char"), m.group("value"))
+                    return line + line_offset, f"{msg}（记录中不允许使用 YAML 锚点和别名）", fix
+                return line + line_offset, "头信息使用了 YAML 锚点或别名（& 或 *），记录中不允许使用", plain
             if isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > MAX_YAML_DEPTH:
-                    return ev.start_mark.line + line_offset, f"头信息嵌套超过 {MAX_YAML_DEPTH} 层"
+                    return ev.start_mark.line + line_offset, f"头信息嵌套超过 {MAX_YAML_DEPTH} 层", plain
             elif isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
     except yaml.YAMLError:
         return None  # the composer reports the syntax error, at its line
     return None
+
+
+_SUB_KEYS = {"by", "date", "reason", "decided", "file", "title"}
+
+
+def _line_slips(yaml_text: str, problems: _Problems, line_offset: int) -> bool:
+    """The slips that make YAML misread a line, each named at its own line with the corrected line:
+    a full-width colon after a key (`title：…`), no space after the colon (`title:…`), a value
+    starting with `!`, `%`, `@`, a backquote, or `*`/`&` before text. True when any was found (the YAML is then not parsed)."""
+    if "：" not in yaml_text and not re.search(r"[A-Za-z_]:[^\s]|:[ \t]+[!%@`*&]", yaml_text):
+        return False
+    found = False
+    for i, src in enumerate(yaml_text.split("\n")):
+        line = i + line_offset
+        m = hints.FULLWIDTH_COLON.match(src)
+        if m and (m.group("key") in FIELDS or m.group("key") in _SUB_KEYS):
+            fixed = f"{m.group('indent')}{m.group('key')}: {m.group('value').strip()}"
+            problems.add("E103", line, f"第 {line} 行字段名 {m.group('key')} 后面用了中文冒号「：」",
+                         f"改为英文冒号加一个空格：{fixed.strip()}", m.group("key"))
+            found = True
+            continue
+        m = hints.NO_SPACE.match(src)
+        if m and (m.group("key") in FIELDS or m.group("key") in _SUB_KEYS):
+            fixed = f"{m.group('key')}: {m.group('value').strip()}"
+            problems.add("E103", line, f"第 {line} 行字段名 {m.group('key')} 的冒号后面缺少空格",
+                         f"在冒号后加一个空格：{fixed}", m.group("key"))
+            found = True
+            continue
+        m = hints.SPECIAL_START.match(src)
+        # `*`/`&` followed by a letter or digit is YAML alias/anchor syntax (E115 speaks); followed by
+        # anything else (`*重要*通知`) it can only be meant as text
+        if m and (m.group("char") in "!%@`" or not re.match(r"[*&][A-Za-z0-9_-]", m.group("value"))):
+            msg, fix = hints.special_start_message(m.group("key"), m.group("char"), m.group("value"))
+            problems.add("E103", line, msg, fix, m.group("key"))
+            found = True
+    return found
 
 
 def _sub_lines(key: str, node, line_offset: int, lines: dict) -> None:
@@ -349,12 +411,68 @@ def _sub_lines(key: str, node, line_offset: int, lines: dict) -> None:
                 _sub_lines(f"{key}[{i}]", item, line_offset, lines)
 
 
-def _construct(yaml_text: str, problems: _Problems, line_offset: int, sub_lines: dict):
+_TEXT_KINDS = ("str", "text", "ref")
+
+
+def _trailing_comment(src_lines: list, node) -> str | None:
+    """The ` # …` YAML dropped after a plain scalar (None when there is none)."""
+    if not isinstance(node, yaml.ScalarNode) or node.style not in (None, ""):  # plain (libyaml: "")
+        return None
+    line = node.end_mark.line
+    if line >= len(src_lines):
+        return None
+    rest = src_lines[line][node.end_mark.column:]
+    m = re.match(r"[ \t]+(#.*)$", rest) if node.value else re.match(r"[ \t]*(#.*)$", rest)
+    return m.group(1).rstrip() if m else None
+
+
+def _comments(key: str, node, src_lines: list, line_offset: int, problems: _Problems, comments: dict) -> None:
+    """W117 for text values cut at ` #`: YAML reads the rest of the line as a comment."""
+    targets = [(key, node)]
+    if isinstance(node, yaml.MappingNode):
+        targets = [(f"{key}.{k.value}", v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value in ("by", "reason")]
+    for name, value_node in targets:
+        comment = _trailing_comment(src_lines, value_node)
+        if comment is None:
+            continue
+        comments[name] = comment
+        spec = FIELDS.get(name)
+        if "." not in name and (spec is None or spec.kind not in _TEXT_KINDS):
+            continue  # `written: 2026-03-02  # 成文` is a real comment: the date is whole
+        line = value_node.end_mark.line + line_offset
+        kept = value_node.value
+        whole = f"{kept} {comment}".strip()
+        short = name.rsplit(".", 1)[-1]
+        if kept:
+            msg = f"{name} 的值在「 #」处被截断：网站上只显示「{kept}」，「{comment}」被当作注释丢掉"
+        else:
+            msg = f"{name} 的值以「#」开头，整行被当作注释，这个字段是空的"
+        problems.add("W117", line, msg, f"如果 # 是文字的一部分，整段加英文双引号：{short}: {hints.quoted(whole)}", name)
+
+
+_YAML_PROBLEMS = [  # PyYAML's phrases → what happened, in plain words
+    ("mapping values are not allowed", "这一行的值里有「: 」（冒号加空格），YAML 把后半段当作了新的字段"),
+    ("cannot start any token", "这一行有 YAML 不接受的字符（常见：用 Tab 缩进，或值以 @、` 开头）"),
+    ("could not find expected ':'", "上一行或这一行缺少“字段: 值”中的冒号（或冒号是中文的「：」）"),
+    ("did not find expected key", "缩进不一致，或方括号、花括号没有成对"),
+    ("did not find expected ',' or ']'", "方括号 [ ] 没有成对，或列表中的文字含有逗号、冒号而没有加引号"),
+    ("did not find expected ',' or '}'", "花括号 { } 没有成对，或其中的文字含有逗号、冒号而没有加引号"),
+    ("found unexpected end of stream", "引号或括号没有成对（缺少结尾的引号或括号）"),
+    ("found unknown escape character", "双引号中的反斜杠 \\ 要写成两个 \\\\（或改用单引号）"),
+    ("found undefined alias", "值以「*」开头，YAML 把它当作引用"),
+    ("expected <block end>", "缩进不一致：同一层的字段要左对齐"),
+]
+
+
+def _construct(yaml_text: str, problems: _Problems, line_offset: int, sub_lines: dict, comments: dict):
     """Returns [(key, value_or_marker, line)] or None when the YAML itself is broken."""
+    if _line_slips(yaml_text, problems, line_offset):
+        return None
     hazard = _yaml_hazard(yaml_text, line_offset)
     if hazard:
-        problems.add("E115", hazard[0], hazard[1], "把这个字段改成普通写法：每个值直接写出，不用 & 和 *，不要层层嵌套")
+        problems.add("E115", *hazard)
         return None
+    src_lines = yaml_text.split("\n") if "#" in yaml_text else None
     loader = _Loader(yaml_text)
     try:
         try:
@@ -372,6 +490,8 @@ def _construct(yaml_text: str, problems: _Problems, line_offset: int, sub_lines:
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + line_offset
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            if src_lines is not None:
+                _comments(key, value_node, src_lines, line_offset, problems, comments)
             try:
                 if type(value_node) is yaml.ScalarNode and value_node.tag == _STR_TAG:
                     value = value_node.value  # what PyYAML's str constructor returns, minus its bookkeeping
@@ -390,8 +510,24 @@ def _yaml_error(e, yaml_text: str, problems: _Problems, line_offset: int) -> Non
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
     line = (mark.line + line_offset) if mark else 1
     problem = getattr(e, "problem", None) or str(e)
-    problems.add("E103", line, f"头信息的 YAML 写法有误（{problem}）",
-                 "检查这一行及上一行：冒号后要有空格，缩进用空格不用 Tab，含冒号或 # 的文字加引号")
+    src_lines = yaml_text.split("\n")
+    # a text value starting with [ or { (read as a list or mapping): name it, with the quoted value
+    idx = (mark.line if mark else 0)
+    for i in range(min(idx, len(src_lines) - 1), max(-1, idx - 4), -1):
+        m = hints.FLOW_START.match(src_lines[i])
+        if m and FIELDS.get(m.group("key")) is not None and FIELDS[m.group("key")].kind in _TEXT_KINDS + ("date",):
+            msg, fix = hints.special_start_message(m.group("key"), m.group("char"), m.group("value"))
+            problems.add("E103", i + line_offset, msg, fix, m.group("key"))
+            return
+    plain = next((words for phrase, words in _YAML_PROBLEMS if phrase in problem), None)
+    hint = "检查这一行及上一行：冒号后要有空格，缩进用空格不用 Tab，含冒号或 # 的文字加引号"
+    if "mapping values are not allowed" in problem and mark and mark.line < len(src_lines):
+        m = re.match(r"^(\s*(?:-\s+)?)([A-Za-z_][\w.]*):\s+(.*)$", src_lines[mark.line])
+        if m:
+            hint = f"整段加英文双引号：{m.group(2)}: {hints.quoted(m.group(3).rstrip())}"
+    if "\t" in (src_lines[mark.line] if mark and mark.line < len(src_lines) else ""):
+        plain, hint = "这一行用了 Tab 键缩进，YAML 只接受空格", "把行首的 Tab 换成空格（每层两个空格）"
+    problems.add("E103", line, plain or f"头信息的 YAML 写法有误（{problem}）", hint)
 
 
 class _BadValue:
@@ -434,7 +570,8 @@ def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> Pars
         problems.add("E115", 2, f"头信息超过 {MAX_FRONT_MATTER_BYTES // 1024} KB", "头信息只写字段；长文字放在第二个 --- 之后的正文中")
         return ParseResult(None, problems.items)
     sub_lines: dict[str, int] = {}
-    pairs = _construct(yaml_text, problems, line_offset=2, sub_lines=sub_lines)
+    comments: dict[str, str] = {}
+    pairs = _construct(yaml_text, problems, line_offset=2, sub_lines=sub_lines, comments=comments)
     if pairs is None:
         return ParseResult(None, problems.items)
 
@@ -459,7 +596,7 @@ def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> Pars
         problems.add("E106", lines["type"], "类型应为文字", f"可用类型：{', '.join(RECORD_TYPES)}", "type")
         rtype = None
 
-    coerce = _Coerce(problems, lines)
+    coerce = _Coerce(problems, lines, ["---", *yaml_text.split("\n")])  # index = file line - 1
     clean: dict[str, Any] = {}
     for key, value in values.items():
         line = lines[key]
@@ -506,20 +643,21 @@ def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> Pars
     if "issuer" in clean:
         unit = cfg.unit(clean["issuer"])
         if unit is None:
-            _not_configured(problems, "issuer", lines["issuer"], clean["issuer"], [u.name for u in cfg.units],
+            _not_configured(problems, "issuer", lines["issuer"], clean["issuer"], [u.name for u in cfg.units] or [],
                             f"发布机构「{clean['issuer']}」不在站点配置的单位列表中",
                             "使用 mkdocs.yml 中 extra.portal.units 里的单位全称")
     if "topic" in clean:
         topic = clean["topic"].replace("/", "\\").replace("＼", "\\")
         if topic not in cfg.topics:
             _not_configured(problems, "topic", lines["topic"], topic, cfg.topics,
-                            f"主题分类「{clean['topic']}」不在主题分类表中", "写成“一级\\二级”，例如 综合政务\\政务公开")
+                            f"主题分类「{clean['topic']}」不在主题分类表中" + ("（要写到二级：一级\\二级）" if topic in cfg.taxonomy else ""),
+                            "写成“一级\\二级”，例如 综合政务\\政务公开")
         clean["topic"] = topic
     if "column" in clean:
         col = cfg.column(clean["column"])
         if col is None:
             _not_configured(problems, "column", lines["column"], clean["column"], [c.name for c in cfg.columns],
-                            f"公开目录「{clean['column']}」不是已配置的栏目", "使用 extra.portal.columns 中的栏目名称")
+                            f"公开目录「{clean['column']}」不是已配置的栏目", "栏目在 mkdocs.yml 的 extra.portal.columns 中配置")
         else:
             clean["column"] = col.id
     elif rtype == "normative" and cfg.columns:
@@ -528,12 +666,23 @@ def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> Pars
 
     clean["attachments"] = resolve_attachments(clean.get("attachments", []), src, cfg, problems, lines)
 
-    if any(f.level == "error" for f in problems.items) or not rtype:
-        return ParseResult(None, problems.items)
+    has_errors = any(f.level == "error" for f in problems.items) or not rtype
+    record = _build(rel, src, rtype or "disclosure", clean, unit, body, body_line, lines, cfg)
+    if clean.get("published"):  # a draft may keep the template text while it is written
+        for key, line, message, hint in placeholders.find(record, comments):
+            problems.add("E116", line, message, hint, key)
+            has_errors = True
+    if has_errors:
+        return ParseResult(None, problems.items, record)
+    return ParseResult(record, problems.items)
 
+
+def _build(rel, src, rtype, clean, unit, body, body_line, lines, cfg) -> Record:
+    """The Record from the converted values; with errors, the fields that failed stay empty."""
     record = Record(
-        path=rel, src_path=src, type=rtype, title=clean["title"], index_no=clean["index_no"],
-        issuer=unit.id, written=clean["written"], body=body, body_line=body_line, lines=lines,
+        path=rel, src_path=src, type=rtype, title=clean.get("title", ""), index_no=clean.get("index_no", ""),
+        issuer=unit.id if unit else "", written=clean.get("written") or EARLIEST_DATE, body=body,
+        body_line=body_line, lines=lines,
     )
     for key in ("doc_no", "topic", "column", "changed", "published", "summary", "keywords", "genre",
                 "attachments", "late_reason", "personal_data_allowed", "related", "interprets", "reg_no",
@@ -555,7 +704,7 @@ def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> Pars
         elif record.effective:
             years = cfg.rules.normative_trial_validity_years if record.trial else cfg.rules.normative_validity_years
             record.expires = add_years(record.effective, years) - dt.timedelta(days=1)
-    return ParseResult(record, problems.items)
+    return record
 
 
 def resolve_attachments(items: list, src: Path, cfg: PortalConfig, problems: _Problems, lines: dict) -> list:
@@ -639,10 +788,17 @@ def _published_names(attachments: list) -> None:
         a.name = name
 
 
+_NOUNS = {"issuer": "单位", "topic": "主题分类", "column": "栏目"}
+
+
 def _not_configured(problems: _Problems, key: str, line: int, value: str, options, message: str, fallback: str):
-    """E108 for a value the site configuration does not know, suggesting the nearest one it does."""
+    """E108 for a value the site configuration does not know: the nearest one to copy, then the
+    allowed values, nearest first."""
     near = _nearest(value, options)
-    problems.add("E108", line, message, f"改为「{near}」" if near else fallback, key)
+    listing = hints.choices_text(value, options)
+    hint = ((f"改为「{near}」；" if near else "") + f"可用的{_NOUNS.get(key, '值')}（最接近的在前）：{listing}"
+            + (f"。{fallback}" if not near else ""))
+    problems.add("E108", line, message, hint, key)
 
 
 def _already_reported(problems: _Problems, key: str) -> bool:

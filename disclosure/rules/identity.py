@@ -6,51 +6,9 @@ import re
 from collections import defaultdict
 
 from disclosure.model.findings import Finding
+from disclosure.model.placeholders import is_placeholder as _placeholder
 
-DOC_NO = re.compile(r"^(?P<agency>[^\s〔〕\[\]()（）【】]+)〔(?P<year>[0-9]{4})〕(?P<seq>[1-9][0-9]*)号$")
-_BRACKETS = re.compile(r"[\[(（【［﹝〖{｛<《]\s*([0-9０-９]{2,4})\s*[\])）】］﹞〗}｝>》]")
-_FULLWIDTH_DIGITS = {0xFF10 + i: 0x30 + i for i in range(10)}
-
-
-def doc_no_problem(doc_no: str) -> str | None:
-    """None when `doc_no` follows 机关代字〔YYYY〕N号; otherwise what to change, in plain words."""
-    if DOC_NO.match(doc_no):
-        return None
-    if re.search(r"[０-９]", doc_no):
-        return "数字应使用半角（0-9），不用全角数字"
-    if re.search(r"[\[\]()（）【】［］﹝﹞〖〗{}｛｝<>《》]", doc_no):
-        return "年份应使用六角括号〔〕，不用 []、()、（）、【】或﹝﹞"
-    if re.search(r"\s", doc_no):
-        return "文号中不留空格"
-    if "第" in doc_no:
-        return "序号前不加“第”"
-    if re.search(r"〔[0-9]{4}〕0[0-9]*号", doc_no):
-        return "序号不编虚位（不补 0），如 1号 而不是 01号"
-    if not re.search(r"〔[0-9]{4}〕", doc_no):
-        return "应写出完整四位年份并用〔〕括起，如 青政发〔2024〕3号"
-    if not doc_no.endswith("号"):
-        return "末尾应有“号”"
-    return "格式应为 机关代字〔年份〕序号号，如 青政发〔2024〕3号"
-
-
-def doc_no_corrected(doc_no: str, year_hint: int | None = None) -> str | None:
-    """The 文号 with the usual slips fixed (brackets, full-width digits, 第, zero padding, spaces,
-    a missing 号), or None when no well-formed 文号 comes out. A two-digit year is completed
-    only when it matches `year_hint` (the record's year)."""
-    s = re.sub(r"\s+", "", doc_no.translate(_FULLWIDTH_DIGITS))
-
-    def year(m):
-        y = m.group(1).translate(_FULLWIDTH_DIGITS)
-        if len(y) == 2 and year_hint and str(year_hint).endswith(y):
-            y = str(year_hint)
-        return f"〔{y}〕"
-
-    s = _BRACKETS.sub(year, s)
-    m = re.fullmatch(r"(?P<agency>[^〔〕]+)〔(?P<year>[0-9]{4})〕第?0*(?P<seq>[1-9][0-9]*)号?", s)
-    if not m:
-        return None
-    fixed = f"{m.group('agency')}〔{m.group('year')}〕{m.group('seq')}号"
-    return fixed if DOC_NO.match(fixed) and fixed != doc_no else None
+from disclosure.model.hints import DOC_NO, doc_no_corrected, doc_no_problem  # noqa: F401 (public names)
 
 
 def check(record, ctx):
@@ -61,7 +19,12 @@ def check(record, ctx):
         yield Finding("E201", record.path, record.line("index_no"),
                       f"索引号「{record.index_no}」不符合{unit.name}的索引号格式",
                       f"应形如 {example}；用 disclosure new 生成可避免出错", "index_no")
-    if record.doc_no:
+    yield from check_doc_no(record, ctx)
+
+
+def check_doc_no(record, ctx):
+    """The 文号's format: independent of every other field, so it also runs on a record with errors."""
+    if record.doc_no and not _placeholder(record.doc_no):
         problem = doc_no_problem(record.doc_no)
         if problem:
             fixed = doc_no_corrected(record.doc_no, record.written.year)
