@@ -116,7 +116,7 @@ class PortalConfig:
         return self._columns_by_key.get(key)
 
     def index_no_pattern(self, unit: Unit) -> re.Pattern:
-        """The template as a regex for one unit: `{org_code}/{year}-{seq:05d}` → `MB0000001/\\d{4}-\\d{5}`."""
+        """The template as a regex for one unit: `{org_code}/{year}-{seq:05d}` → `MB0000001/[0-9]{4}-[0-9]{5}`."""
         if unit.id not in self._index_res:
             # ASCII only: full-width or other Unicode digits must not pass (the URL derives from it)
             self._index_res[unit.id] = re.compile(_template_regex(self.index_template, unit), re.ASCII)
@@ -128,7 +128,7 @@ class PortalConfig:
         )
 
 
-_PLACEHOLDER = re.compile(r"\{(\w+)(?::0?(\d+)d)?\}")
+_PLACEHOLDER = re.compile(r"\{(\w+)(?::0?(\d+)d)?\}", re.ASCII)
 
 
 def _template_regex(template: str, unit: Unit) -> str:

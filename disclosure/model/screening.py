@@ -21,6 +21,8 @@ MOBILE = re.compile(r"(?<![0-9-])1[3-9][0-9](?:[- ]?[0-9]{4}){2}(?![0-9-])")
 
 _FULLWIDTH = {0xFF10 + i: 0x30 + i for i in range(10)} | {0xFF38: 0x58, 0xFF58: 0x78, 0xFF0D: 0x2D, 0x3000: 0x20}
 _RUN_OF_DIGITS = re.compile(r"[0-9]{4}[- ]?[0-9]{4}")  # in every ID and mobile number
+_FULLWIDTH_CHARS = re.compile("[\uff0d\uff10-\uff19\uff38\uff58\u3000]")
+_FULLWIDTH_DIGIT = re.compile("[\uff10-\uff19]")
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -28,7 +30,7 @@ _ID_CHECK = "10X98765432"
 
 def ascii_digits(text: str) -> str:
     """Full-width digits, X, hyphen and space → ASCII, same length (positions, so lines, are kept)."""
-    return text.translate(_FULLWIDTH) if any("\uff0d" <= c <= "\uff58" or c == "\u3000" for c in text) else text
+    return text.translate(_FULLWIDTH) if _FULLWIDTH_CHARS.search(text) else text
 
 
 def id_check_ok(number: str) -> bool:
@@ -48,7 +50,7 @@ def mask(s: str) -> str:
 
 
 def may_contain_number(text: str) -> bool:
-    return _RUN_OF_DIGITS.search(text) is not None or any("\uff10" <= c <= "\uff19" for c in text)
+    return _RUN_OF_DIGITS.search(text) is not None or _FULLWIDTH_DIGIT.search(text) is not None
 
 
 def mask_personal(text: str) -> str:
