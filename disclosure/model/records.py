@@ -36,6 +36,7 @@ DATE_HINT = "写成 YYYY-MM-DD，例如 2024-03-18，且必须是日历上存在
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a record's Markdown: 2 MB is about a million Chinese characters
 MAX_FRONT_MATTER_BYTES = 256 * 1024
 MAX_YAML_DEPTH = 12  # an annual report's tables need 4
+MAX_YAML_NODES = 10_000  # values after expanding aliases; an annual report has about 300
 EARLIEST_DATE = dt.date(1949, 10, 1)
 LATEST_DATE = dt.date(2099, 12, 31)  # fixed, not "as_of + N": a parsed record must not depend on the day
 
@@ -329,34 +330,51 @@ def _kind_name(value) -> str:
     return f"「{_echo(value)}」"
 
 
-_NEEDS_EVENT_SCAN = re.compile(r"[&*]|^[ ]{16,}|(?:- ){4}", re.M)
+# an anchor on a collection (only those can multiply through aliases), or signs of deep nesting
+_NEEDS_EVENT_SCAN = re.compile(r"&[^\s\[\]{},]+[ \t]*(?:[\[{]|$)|^[ ]{16,}|(?:- ){4}", re.M)
 
 
 def _yaml_hazard(yaml_text: str, line_offset: int):
-    """(line, message, hint) when the front matter uses anchors/aliases (`&a` / `*a`: an alias bomb
-    expands to gigabytes) or nests deeper than MAX_YAML_DEPTH (recursion); None otherwise. The event
-    scan is linear and runs only when a cheap test says it could matter."""
-    if yaml_text.count("[") + yaml_text.count("{") <= MAX_YAML_DEPTH and not _NEEDS_EVENT_SCAN.search(yaml_text):
+    """(line, message, hint) when the front matter would expand to more than MAX_YAML_NODES values
+    through aliases (`&a` … `*a`: an alias bomb grows to gigabytes) or nests deeper than
+    MAX_YAML_DEPTH (recursion); None otherwise. Aliases as such are allowed (YAML tools write
+    `&id001` for a date used twice). One linear pass over the parser's events, and only when a cheap
+    test says it could matter."""
+    if (yaml_text.count("[") + yaml_text.count("{") <= MAX_YAML_DEPTH and "                " not in yaml_text
+            and "- - - - " not in yaml_text and ("&" not in yaml_text or not _NEEDS_EVENT_SCAN.search(yaml_text))):
         return None
-    depth = 0
     plain = "把这个字段改成普通写法：每个值直接写出，不用 & 和 *，不要层层嵌套"
+    sizes: dict[str, int] = {}  # anchor → number of values it stands for
+    stack: list[list] = []  # open collections: [anchor, size]
+    total = 0
     try:
         for ev in yaml.parse(yaml_text, Loader=_Loader):
-            if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
-                line = ev.start_mark.line
-                src_lines = yaml_text.split("\n")
-                src = src_lines[line] if line < len(src_lines) else ""
-                m = hints.SPECIAL_START.match(src)
-                if m and m.group("char") in "*&":
-                    msg, fix = hints.special_start_message(m.group("key"), m.group("char"), m.group("value"))
-                    return line + line_offset, f"{msg}（记录中不允许使用 YAML 锚点和别名）", fix
-                return line + line_offset, "头信息使用了 YAML 锚点或别名（& 或 *），记录中不允许使用", plain
             if isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                depth += 1
-                if depth > MAX_YAML_DEPTH:
+                stack.append([ev.anchor, 1])
+                if len(stack) > MAX_YAML_DEPTH + 1:  # +1: the front matter's own mapping
                     return ev.start_mark.line + line_offset, f"头信息嵌套超过 {MAX_YAML_DEPTH} 层", plain
-            elif isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-                depth -= 1
+                continue
+            if isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                anchor, size = stack.pop()
+                if anchor:
+                    sizes[anchor] = size
+                if stack:
+                    stack[-1][1] += size
+                continue
+            if isinstance(ev, yaml.ScalarEvent):
+                size = 1
+                if ev.anchor:
+                    sizes[ev.anchor] = 1
+            elif isinstance(ev, yaml.AliasEvent):
+                size = sizes.get(ev.anchor, 1)
+            else:
+                continue
+            total += size
+            if stack:
+                stack[-1][1] += size
+            if total > MAX_YAML_NODES:
+                return (ev.start_mark.line + line_offset,
+                        f"头信息通过 YAML 别名（*）展开后超过 {MAX_YAML_NODES} 个值", plain)
     except yaml.YAMLError:
         return None  # the composer reports the syntax error, at its line
     return None
@@ -368,9 +386,8 @@ _SUB_KEYS = {"by", "date", "reason", "decided", "file", "title"}
 def _line_slips(yaml_text: str, problems: _Problems, line_offset: int) -> bool:
     """The slips that make YAML misread a line, each named at its own line with the corrected line:
     a full-width colon after a key (`title：…`), no space after the colon (`title:…`), a value
-    starting with `!`, `%`, `@`, a backquote, or `*`/`&` before text. True when any was found (the YAML is then not parsed)."""
-    if "：" not in yaml_text and not re.search(r"[A-Za-z_]:[^\s]|:[ \t]+[!%@`*&]", yaml_text):
-        return False
+    starting with `!`, `%`, `@`, a backquote, or `*`/`&` before text. Called when the YAML did not
+    parse (each of these breaks it). True when any was found."""
     found = False
     for i, src in enumerate(yaml_text.split("\n")):
         line = i + line_offset
@@ -389,7 +406,7 @@ def _line_slips(yaml_text: str, problems: _Problems, line_offset: int) -> bool:
             found = True
             continue
         m = hints.SPECIAL_START.match(src)
-        # `*`/`&` followed by a letter or digit is YAML alias/anchor syntax (E115 speaks); followed by
+        # `*`/`&` followed by a letter or digit is YAML alias/anchor syntax (allowed, within MAX_YAML_NODES); followed by
         # anything else (`*重要*通知`) it can only be meant as text
         if m and (m.group("char") in "!%@`" or not re.match(r"[*&][A-Za-z0-9_-]", m.group("value"))):
             msg, fix = hints.special_start_message(m.group("key"), m.group("char"), m.group("value"))
@@ -412,6 +429,7 @@ def _sub_lines(key: str, node, line_offset: int, lines: dict) -> None:
 
 
 _TEXT_KINDS = ("str", "text", "ref")
+_CITED_SUB_LINES = frozenset({"attachments", "keywords", "reviewed", "withdrawn", "repealed"})
 
 
 def _trailing_comment(src_lines: list, node) -> str | None:
@@ -466,8 +484,6 @@ _YAML_PROBLEMS = [  # PyYAML's phrases → what happened, in plain words
 
 def _construct(yaml_text: str, problems: _Problems, line_offset: int, sub_lines: dict, comments: dict):
     """Returns [(key, value_or_marker, line)] or None when the YAML itself is broken."""
-    if _line_slips(yaml_text, problems, line_offset):
-        return None
     hazard = _yaml_hazard(yaml_text, line_offset)
     if hazard:
         problems.add("E115", *hazard)
@@ -478,13 +494,16 @@ def _construct(yaml_text: str, problems: _Problems, line_offset: int, sub_lines:
         try:
             node = loader.get_single_node()
         except yaml.YAMLError as e:
-            _yaml_error(e, yaml_text, problems, line_offset)
+            # every slip below breaks the YAML, so they are looked for only then (nothing on the happy path)
+            if not _line_slips(yaml_text, problems, line_offset):
+                _yaml_error(e, yaml_text, problems, line_offset)
             return None
         if node is None:
             problems.add("E102", 1, "头信息是空的", "在两行 --- 之间填写 type、title、index_no 等字段")
             return None
         if not isinstance(node, yaml.MappingNode):
-            problems.add("E103", line_offset, "头信息应为“字段: 值”的形式", "每行写一个字段，例如 title: 关于……的通知")
+            if not _line_slips(yaml_text, problems, line_offset):
+                problems.add("E103", line_offset, "头信息应为“字段: 值”的形式", "每行写一个字段，例如 title: 关于……的通知")
             return None
         out = []
         for key_node, value_node in node.value:
@@ -497,7 +516,8 @@ def _construct(yaml_text: str, problems: _Problems, line_offset: int, sub_lines:
                     value = value_node.value  # what PyYAML's str constructor returns, minus its bookkeeping
                 else:
                     value = loader.construct_object(value_node, deep=True)
-                    _sub_lines(key, value_node, line_offset, sub_lines)
+                    if key in _CITED_SUB_LINES:
+                        _sub_lines(key, value_node, line_offset, sub_lines)
             except (ValueError, OverflowError, yaml.YAMLError) as e:
                 value = _BadValue(str(getattr(e, "problem", None) or e), value_node)
             out.append((key, value, line))
@@ -533,6 +553,7 @@ def _yaml_error(e, yaml_text: str, problems: _Problems, line_offset: int) -> Non
 class _BadValue:
     def __init__(self, problem, node):
         self.problem = problem
+        self.tag = getattr(node, "tag", "") or ""
         self.text = getattr(node, "value", "") if isinstance(getattr(node, "value", ""), str) else ""
 
 
@@ -614,6 +635,10 @@ def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> Pars
         if isinstance(value, _BadValue):
             if spec.kind == "date" or "range" in value.problem:
                 problems.add("E107", line, f"{spec.label}「{value.text}」不是日历上存在的日期", DATE_HINT, key)
+            elif value.tag.startswith("!"):
+                raw = coerce.raw_value(line, key) or value.tag
+                msg, fix = hints.special_start_message(key, "!", raw)
+                problems.add("E103", line, msg, fix, key)
             else:
                 problems.add("E106", line, f"{spec.label}「{value.text}」无法识别（{value.problem}）", "检查这个值的写法", key)
             continue
@@ -714,6 +739,8 @@ def resolve_attachments(items: list, src: Path, cfg: PortalConfig, problems: _Pr
     Published names: the file's own name, with `#`, `?`, `%` and `\\` replaced by `_`; when two
     attachments of one record share a name (`a/plan.pdf`, `b/plan.pdf`, compared ignoring case), the
     later ones become `plan-2.pdf`, `plan-3.pdf` … in the order written — stable as long as the list is."""
+    if not items:
+        return []
     docs = cfg.docs_dir.resolve()
     out = []
     for i, a in enumerate(items):

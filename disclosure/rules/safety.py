@@ -74,11 +74,19 @@ def _places(record):
     yield "body", record.body, record.body_line, True, True
 
 
+def _nothing_to_find(text: str) -> bool:
+    return not (_may_match(text) or may_have_markup(text) or _INJECTION.search(text))
+
+
 def check(record, ctx):
     allow_personal = bool(record.personal_data_allowed)
     own = ctx.cfg.own_hosts
-    for fld, text, first, is_body, allowable in _places(record):
-        if not text:
+    places = list(_places(record))
+    # one cheap test over all the short fields together: almost always nothing to look at
+    if _nothing_to_find("\n".join(p[1] for p in places if not p[3] and p[1])):
+        places = [p for p in places if p[3]]
+    for fld, text, first, is_body, allowable in places:
+        if not text or (is_body and not (_may_match(text) or may_have_markup(text))):
             continue
         lines = _Lines(text, first) if is_body else None
         counts: dict = {}
