@@ -98,19 +98,21 @@ def cmd_validate(args) -> int:
         if not p.exists():
             print(f"找不到 {p}", file=sys.stderr)
             return EXIT_USAGE
-    files = [f for p in args.paths for f in ([p] if p.is_file() else sorted(p.rglob("*.md")))]
+    files, scopes, skipped = _validate_scope(cfg, args.paths)
     corpus = load_corpus(cfg, as_of, paths=files, jobs=args.jobs, config_path=args.config, keep_bodies=False)
     findings = corpus.findings
+    checked = len(corpus.records)
     if args.paths:
         wanted = {_rel(f, cfg.root) for f in files}
-        findings = [f for f in findings if f.path in wanted]
+        findings = [f for f in findings if f.path in wanted or any(f.path.startswith(s) for s in scopes)]
+        checked = sum(1 for r in corpus.records if r.path in wanted)
     if args.quiet:
         findings = [f for f in findings if f.level != INFO]
     counts = Counter(f.level for f in findings)
     if args.format == "json":
         print(json.dumps({
             "as_of": as_of.isoformat(),
-            "records": len(corpus.records),
+            "records": checked,
             "counts": {lvl: counts.get(lvl, 0) for lvl in (ERROR, WARNING, INFO)},
             "findings": [f.as_dict() for f in findings],
         }, ensure_ascii=False, indent=2))
@@ -122,11 +124,47 @@ def cmd_validate(args) -> int:
                 current = f.code
                 print(f"\n== {f.code} {f.title}（{LEVEL_LABELS[f.level]}，{by_code[f.code]} 条）")
             print(f.render())
-        print(f"\n共检查 {len(corpus.records)} 条有效记录（判断日期 {as_of}）："
+        for path in skipped:
+            print(f"（{path} 不是记录文件，未检查：记录放在 {cfg.docs_dir.name}/{cfg.records_dir}/ 下）")
+        print(f"\n共检查 {checked} 条有效记录（判断日期 {as_of}）："
               f"错误 {counts.get(ERROR, 0)} 条，警告 {counts.get(WARNING, 0)} 条，提示 {counts.get(INFO, 0)} 条。")
         if counts.get(ERROR):
             print("有错误：修正后才能发布。", file=sys.stderr)
     return EXIT_ERRORS if counts.get(ERROR) else EXIT_OK
+
+
+def _validate_scope(cfg, paths):
+    """What `validate PATH…` checks: the records (`*.md` under the records folder) in each path, and
+    the layout findings (a record saved outside the records folder, a `.MD` name) of each folder.
+    The site's ordinary pages (content/index.md, xxgk/*.md) are not records and are left alone.
+    Returns (record files, path prefixes whose layout findings count, files skipped as not records)."""
+    records_root = (cfg.docs_dir / cfg.records_dir).resolve()
+    files, scopes, skipped = [], [], []
+    for p in paths:
+        rp = p.resolve()
+        if rp.is_dir():
+            scopes.append(_rel(rp, cfg.root).rstrip("/") + "/" if rp != cfg.root else "")
+            if rp == records_root or records_root in rp.parents:
+                files += sorted(rp.rglob("*.md"))
+            elif rp in records_root.parents:
+                files += sorted(records_root.rglob("*.md"))
+            else:
+                files += sorted(q for q in rp.rglob("*.md") if _looks_like_record(q))
+        elif records_root in rp.parents or rp.suffix != ".md":
+            files.append(p)
+            scopes.append(_rel(rp, cfg.root))
+        elif _looks_like_record(rp):
+            files.append(p)  # a record saved in the wrong place: parsed, and E113 says where it belongs
+            scopes.append(_rel(rp, cfg.root))
+        else:
+            skipped.append(_rel(rp, cfg.root))
+    return files, scopes, skipped
+
+
+def _looks_like_record(path: Path) -> bool:
+    from disclosure.model.layout import looks_like_record
+
+    return looks_like_record(path)
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -192,7 +230,9 @@ def cmd_report(args) -> int:
 
     cfg = load_config(args.config)
     if args.unit and cfg.unit(args.unit) is None:
-        print(f"单位「{args.unit}」不在 extra.portal.units 中", file=sys.stderr)
+        from disclosure.model.scaffold import unknown_unit_message
+
+        print(unknown_unit_message(cfg, args.unit), file=sys.stderr)
         return EXIT_USAGE
     corpus = load_corpus(cfg, args.as_of or build_date(), config_path=args.config, keep_bodies=False)
     rep = build_report(corpus, year=args.year, unit=args.unit)

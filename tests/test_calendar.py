@@ -94,3 +94,62 @@ def test_regional_day_off_overrides_library():
     assert not cal.is_workday(dt.date(2026, 3, 12))
     assert cal.info(dt.date(2026, 3, 12)).reason == "县庆"
     assert cal.deadline(dt.date(2026, 3, 2)).deadline == CAL.deadline(dt.date(2026, 3, 2)).deadline + dt.timedelta(days=1)
+
+
+# ---------------------------------------------------------------- provisional years: the days fixed by law
+def _law_days_from_holidays_package(year):
+    """The second source: `holidays` computes China's lunar festivals itself; its "(observed)" days are
+    its own guess at 调休, not law, so they are left out."""
+    return {d for d, name in holidays.China(years=year).items() if "observed" not in name}
+
+
+@pytest.mark.parametrize("year", [2027, 2028, 2029, 2030])
+def test_statutory_days_match_second_source(year):
+    from disclosure.model.calendar import statutory_days
+
+    assert set(statutory_days(year)) == _law_days_from_holidays_package(year)
+
+
+def test_statutory_days_2027_hand_entered():
+    """2027 from a published almanac: 除夕 Fri 5 Feb (正月初一 Sat 6 Feb), 清明 Mon 5 Apr,
+    端午 (五月初五) Wed 9 Jun, 中秋 (八月十五) Wed 15 Sep."""
+    from disclosure.model.calendar import statutory_days
+
+    want = {"2027-01-01": "元旦", "2027-02-05": "春节", "2027-02-06": "春节", "2027-02-07": "春节",
+            "2027-02-08": "春节", "2027-04-05": "清明", "2027-05-01": "劳动节", "2027-05-02": "劳动节",
+            "2027-06-09": "端午", "2027-09-15": "中秋", "2027-10-01": "国庆节", "2027-10-02": "国庆节",
+            "2027-10-03": "国庆节"}
+    assert {d.isoformat(): n for d, n in statutory_days(2027).items()} == want
+
+
+def test_2028_mid_autumn_falls_in_national_day():
+    """2028: 中秋 (八月十五) is 3 October, inside 国庆; 除夕 Tue 25 Jan; 清明 Tue 4 Apr."""
+    from disclosure.model.calendar import statutory_days
+
+    days = statutory_days(2028)
+    assert len(days) == 12 and dt.date(2028, 10, 3) in days
+    assert [d for d, n in days.items() if n == "春节"] == [dt.date(2028, 1, d) for d in (25, 26, 27, 28)]
+
+
+# Hand-counted provisional deadlines (weekends and statutory days skipped; 调休 unknown).
+@pytest.mark.parametrize("formed,deadline", [
+    # Dec 11(1) 14-18(6) 21-25(11) 28-31(15) | Jan 1 元旦 | Jan 4-8(20)
+    ("2026-12-10", "2027-01-08"),
+    # Jan 25-29(5) Feb 1-4(9) | Feb 5 除夕, 8 初三 off (6-7 weekend) | Feb 9-12(13) 15-19(18) 22-23(20)
+    ("2027-01-22", "2027-02-23"),
+    # Sep 21-24(4) 27-30(8) | Oct 1 国庆 | Oct 4-8(13) 11-15(18) 18-19(20)
+    ("2027-09-20", "2027-10-19"),
+    # 2028: Jan 24(1) | Jan 25-28 春节 | Jan 31-Feb 4(6) 7-11(11) 14-18(16) 21-24(20)
+    ("2028-01-21", "2028-02-24"),
+])
+def test_provisional_deadlines_skip_days_fixed_by_law(formed, deadline):
+    d = CAL.deadline(dt.date.fromisoformat(formed))
+    assert d.deadline == dt.date.fromisoformat(deadline)
+    assert d.provisional
+
+
+def test_confirmed_year_ignores_the_estimate():
+    cal = WorkCalendar.from_config({"years": {2027: {"holidays": {}, "workdays": {}}}})
+    assert cal.is_workday(dt.date(2027, 1, 1))  # a confirmed year is exactly what was configured
+    assert not CAL.is_workday(dt.date(2027, 1, 1))
+    assert CAL.info(dt.date(2027, 1, 1)).confirmed is False

@@ -27,6 +27,13 @@ def test_deadline_text_explains_skipped_days():
     assert "2025-10-06 星期一 不计：中秋" in proc.stdout
 
 
+def test_deadline_into_2027_skips_new_year_by_law():
+    out = json.loads(run_cli("deadline", "2026-12-10", "--json", check=True).stdout)
+    assert out["deadline"] == "2027-01-08" and out["provisional"] is True
+    jan1 = next(s for s in out["skipped"] if s["date"] == "2027-01-01")
+    assert jan1["confirmed"] is False and jan1["reason"].startswith("元旦")
+
+
 def test_2027_provisional_until_configured(tmp_path):
     out = json.loads(run_cli("deadline", "2027-01-05", "--json", check=True).stdout)
     assert out["provisional"] is True
@@ -74,7 +81,7 @@ def test_new_scaffolds_a_valid_record_with_next_index(tmp_path):
 def test_new_rejects_unknown_unit(tmp_path):
     cfg = copy_site_source(tmp_path)
     proc = run_cli("--config", str(cfg), "new", "--type", "disclosure", "--issuer", "nobody")
-    assert proc.returncode == 2 and "nobody" in proc.stderr
+    assert proc.returncode == 2 and "nobody" in proc.stderr and "jyj（青岚县教育局）" in proc.stderr
 
 
 def test_pre_commit_hook_runs_validate_on_changed_records(tmp_path):
@@ -92,3 +99,46 @@ def test_pre_commit_hook_runs_validate_on_changed_records(tmp_path):
     assert ok.returncode == 0, ok.stdout
     fail = run_cli("--config", str(ROOT / "tests/bad/mkdocs.yml"), *entry[1:], str(bad))
     assert fail.returncode == 1 and "E107" in fail.stdout
+
+
+def test_new_unknown_unit_lists_ids_with_names_nearest_first(tmp_path):
+    cfg = copy_site_source(tmp_path)
+    proc = run_cli("--config", str(cfg), "new", "--type", "disclosure", "--issuer", "教育局")
+    assert proc.returncode == 2
+    assert "是否是 jyj（青岚县教育局）？" in proc.stderr
+    listing = proc.stderr.split("最接近的在前）：", 1)[1]
+    assert listing.startswith("jyj（青岚县教育局）") and "xzf（青岚县人民政府）" in listing
+
+
+def test_scaffold_placeholders_fail_once_published(tmp_path):
+    """The staff transcript §11: `new`, add only `published`, validate → the placeholders are errors."""
+    cfg = copy_site_source(tmp_path)
+    proc = run_cli("--config", str(cfg), "new", "--type", "normative", "--issuer", "jyj", "--title", "青岚县校园安全管理办法",
+                   "--date", "2026-11-20", cwd=tmp_path, check=True)
+    path = tmp_path / proc.stdout.strip()
+    text = path.read_text(encoding="utf-8")
+    assert "青政规" not in text and "审查人姓名" not in text and "\n正文。\n" not in text
+    path.write_text(text.replace("# published: 发布日期（YYYY-MM-DD）；不填则为草稿，不会发布", "published: 2026-11-20"), encoding="utf-8")
+    out = json.loads(run_cli("--config", str(cfg), "validate", str(path), "--as-of", "2026-11-20", "--format", "json").stdout)
+    fields = {f["field"] for f in out["findings"] if f["code"] == "E116"}
+    assert fields == {"doc_no", "reg_no", "reviewed.by", "summary", "body"}
+    assert all(f["file"].endswith(path.name) and f["line"] > 1 for f in out["findings"] if f["code"] == "E116")
+
+
+def test_validate_any_folder_checks_only_its_records(tmp_path):
+    cfg = copy_site_source(tmp_path)
+    whole = json.loads(run_cli("--config", str(cfg), "validate", str(tmp_path / "content"), "--as-of", "2026-11-20",
+                               "--format", "json").stdout)
+    assert [f for f in whole["findings"] if f["code"] == "E102"] == [] and whole["counts"]["error"] == 0
+    assert whole["records"] >= 60
+    pages = run_cli("--config", str(cfg), "validate", str(tmp_path / "content" / "xxgk"), "--as-of", "2026-11-20")
+    assert pages.returncode == 0 and "共检查 0 条有效记录" in pages.stdout
+    one_unit = json.loads(run_cli("--config", str(cfg), "validate", str(tmp_path / "content/records/2026/jyj"),
+                                  "--as-of", "2026-11-20", "--format", "json").stdout)
+    assert one_unit["records"] == len(list((tmp_path / "content/records/2026/jyj").glob("*.md")))
+    assert all(f["file"].startswith("content/records/2026/jyj/") for f in one_unit["findings"])
+    stray = tmp_path / "content" / "xxgk" / "notice.md"
+    stray.write_text("---\ntype: disclosure\ntitle: 放错位置\n---\n\n正文\n", encoding="utf-8")
+    proc = run_cli("--config", str(cfg), "validate", str(tmp_path / "content" / "xxgk"), "--as-of", "2026-11-20")
+    assert proc.returncode == 1 and "content/xxgk/notice.md:1: E113 error" in proc.stdout
+    assert "content/records/" in proc.stdout

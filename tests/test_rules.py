@@ -114,3 +114,81 @@ def test_annual_tables_balanced_and_broken():
     t = _balanced()
     t["table4"]["review"][4] = 3
     assert [p.cell for p in annual_tables.check(t)] == ["表四「行政复议」的「总计」"]
+
+
+# ---------------------------------------------------------------- fixes to copy (issue 12)
+@pytest.mark.parametrize("written,fixed", [
+    ("2026/11/5", "2026-11-05"), ("2026.11.5", "2026-11-05"), ("2026年11月5日", "2026-11-05"),
+    ("2026 年 11 月 5 日", "2026-11-05"), ("20261105", "2026-11-05"), ("２０２６-11-5", "2026-11-05"),
+    ("2026/2/30", None), ("下周一", None),
+])
+def test_date_corrected(written, fixed):
+    from disclosure.model.hints import date_corrected
+
+    assert date_corrected(written) == fixed
+
+
+@pytest.mark.parametrize("doc_no,fixed", [
+    ("青教[2026]003号", "青教〔2026〕3号"), ("青教（2026）3号", "青教〔2026〕3号"), ("青教〔2026〕第3号", "青教〔2026〕3号"),
+    ("青教【2026】3", "青教〔2026〕3号"), ("青教﹝２０２６﹞３号", "青教〔2026〕3号"), ("青教 [2026] 3 号", "青教〔2026〕3号"),
+    ("青教[26]3号", "青教〔2026〕3号"), ("[青教]2026 3", None), ("青教〔2026〕3号", None),
+])
+def test_doc_no_corrected(doc_no, fixed):
+    assert identity.doc_no_corrected(doc_no, 2026) == fixed
+
+
+def test_nearest_first_puts_containing_values_first():
+    from disclosure.model.hints import nearest_first
+
+    assert nearest_first("教育", ["财政局", "青岚县教育局", "教育体育局", "人民政府"])[:2] == ["教育体育局", "青岚县教育局"]
+
+
+# ---------------------------------------------------------------- screening and markup (issue 11)
+def test_mask_personal_masks_every_number_in_any_text():
+    from disclosure.model.screening import mask_personal
+
+    text = "延迟说明：当事人110101199003070070，电话１３８１２３４５６７８，索引号 MB0000017/2024-00012"
+    out = mask_personal(text)
+    assert "110101199003070070" not in out and "１３８１２３４５６７８" not in out
+    assert "110*************70" in out and "MB0000017/2024-00012" in out
+
+
+def test_fullwidth_digits_do_not_pass_the_index_template():
+    from disclosure.model.config import load_config
+    from conftest import ROOT
+
+    cfg = load_config(ROOT / "mkdocs.yml")
+    pattern = cfg.index_no_pattern(cfg.unit("jyj"))
+    assert pattern.match("MB0000033/2026-00001")
+    assert not pattern.match("MB0000033/２０２６-00001") and not pattern.match("MB0000033/2026-\u0660\u0660\u0660\u0660\u0661")
+
+
+def test_markup_scan_reads_tags_as_a_browser_does():
+    from disclosure.model.sanitize import iter_start_tags
+
+    tags = list(iter_start_tags('<details/open/ontoggle=alert(1)>x <a href=javascript&#58;x title="a>b">'))
+    assert [(t, [a for a, _v, _p in attrs]) for t, attrs, _pos in tags] == [("details", ["open", "ontoggle"]), ("a", ["href", "title"])]
+    assert tags[1][1][1][1] == "a>b"  # '>' inside a quoted value does not end the tag
+
+
+def test_markup_scan_on_pathological_input_reports_each_tag_once():
+    from disclosure.model.sanitize import scan_markup
+
+    assert scan_markup("< 甲" * 40000) == []
+    found = scan_markup('<img src=x onerror=y>' * 5000)
+    assert len(found) == 5000 and {p.code for p in found} == {"E304"}
+    assert len(scan_markup('<a t="' * 5000)) == 4999  # an unclosed quote swallows the rest, as in a browser
+
+
+def test_sanitize_html_keeps_document_markup_and_drops_the_rest():
+    from disclosure.model.sanitize import sanitize_html
+
+    kept = ('<h2 id="a">标题</h2><table><tr><th scope="col" style="text-align: center;">项</th><td colspan="2">1</td>'
+            '</tr></table><p><a href="https://www.gov.cn/" title="t">链接</a> <img src="/x.png" alt="图"></p>')
+    out = sanitize_html(kept, {"www.qinglan.gov.cn"})
+    for piece in ('id="a"', 'scope="col"', 'colspan="2"', 'href="https://www.gov.cn/"', 'src="/x.png"', "text-align:center"):
+        assert piece in out
+    dropped = sanitize_html('<img src="https://evil.example/p.gif"><a href="javascript:alert(1)">x</a>'
+                            '<div class="portal-banner admonition">y</div><script>alert(1)</script>', {"www.qinglan.gov.cn"})
+    assert "evil" not in dropped and "javascript" not in dropped and "portal-banner" not in dropped and "script" not in dropped
+    assert 'class="admonition"' in dropped

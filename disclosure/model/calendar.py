@@ -3,7 +3,11 @@
 The day tables come from the maintained `chinesecalendar` package (State Council notices, 2004 to
 its latest confirmed year, mid-year amendments included). A site adds a confirmed year or single
 days in `extra.portal.calendar`. A year with no confirmed schedule is never guessed as definitive:
-counting through it falls back to Monday-Friday and marks the result *provisional*.
+counting through it skips weekends and the days fixed by law in 《全国年节及纪念日放假办法》 (2024
+amendment, in force from 2025: 元旦 1 day, 春节 4 days from 除夕, 清明 1, 劳动节 2, 端午 1, 中秋 1,
+国庆 3), which are known years ahead, and marks the result *provisional* (the State Council's
+调休 and bridging days are not known until its notice). Lunar dates and the 清明 solar term come
+from the maintained `lunar-python` package.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from chinese_calendar import constants as _cc
 WEEKEND = "周末"
 MAKEUP_WORKDAY = "调休上班"
 UNCONFIRMED = "未公布放假安排"
+BY_LAW = "按《全国年节及纪念日放假办法》推算"
+LAW_SINCE = 2025  # the 2024 amendment's first year; earlier unconfirmed years count Monday–Friday only
 
 _CHINESE_NAMES = {h.value: h.chinese for h in _cc.Holiday}
 
@@ -51,6 +57,30 @@ class Deadline:
         }
 
 
+@lru_cache(maxsize=256)
+def statutory_days(year: int) -> dict:
+    """The days off fixed by 《全国年节及纪念日放假办法》 (2024 amendment) in `year`, date → name
+    (the names chinesecalendar uses). Without the State Council's yearly notice: no 调休."""
+    from lunar_python import Lunar, Solar
+
+    def solar(s) -> dt.date:
+        return dt.date(s.getYear(), s.getMonth(), s.getDay())
+
+    days = {dt.date(year, 1, 1): "元旦"}
+    new_year = solar(Lunar.fromYmd(year, 1, 1).getSolar())  # 正月初一 of the lunar year starting in `year`
+    eve = new_year - dt.timedelta(days=1)  # 除夕: the last day of the previous lunar year
+    for i in range(4):
+        days[eve + dt.timedelta(days=i)] = "春节"
+    qingming = Lunar.fromYmd(year, 3, 1).getJieQiTable()["清明"]  # the solar term, in the solar year `year`
+    days[solar(Solar.fromYmd(qingming.getYear(), qingming.getMonth(), qingming.getDay()))] = "清明"
+    days[dt.date(year, 5, 1)] = days[dt.date(year, 5, 2)] = "劳动节"
+    days[solar(Lunar.fromYmd(year, 5, 5).getSolar())] = "端午"
+    days[solar(Lunar.fromYmd(year, 8, 15).getSolar())] = "中秋"
+    for d in (1, 2, 3):
+        days.setdefault(dt.date(year, 10, d), "国庆节")
+    return {d: n for d, n in days.items() if d.year == year}
+
+
 def _parse_day(value) -> dt.date:
     if isinstance(value, dt.date):
         return value
@@ -70,6 +100,15 @@ class WorkCalendar:
         self._workdays = dict(workdays)
         self.confirmed_years = frozenset(confirmed_years)
         self._deadline = lru_cache(maxsize=65536)(self._compute_deadline)
+        self._by_law: dict[int, dict] = {}
+
+    def law_days(self, year: int) -> dict:
+        """Statutory days off assumed for an unconfirmed year (empty for confirmed years and before LAW_SINCE)."""
+        days = self._by_law.get(year)
+        if days is None:
+            days = self._by_law[year] = ({} if year in self.confirmed_years or year < LAW_SINCE
+                                         else statutory_days(year))
+        return days
 
     @classmethod
     def default(cls) -> "WorkCalendar":
@@ -119,6 +158,8 @@ class WorkCalendar:
             return DayInfo(day, True, confirmed, f"{MAKEUP_WORKDAY}（{self._workdays[day]}）")
         if day in self._holidays:
             return DayInfo(day, False, confirmed, self._holidays[day])
+        if not confirmed and day in self.law_days(day.year):
+            return DayInfo(day, False, False, f"{self.law_days(day.year)[day]}（{BY_LAW}）")
         if day.weekday() >= 5:
             return DayInfo(day, False, confirmed, WEEKEND)
         return DayInfo(day, True, confirmed, "" if confirmed else UNCONFIRMED)
@@ -127,6 +168,8 @@ class WorkCalendar:
         if day in self._workdays:
             return True
         if day in self._holidays:
+            return False
+        if day.year not in self.confirmed_years and day in self.law_days(day.year):
             return False
         return day.weekday() < 5
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import yaml
 
@@ -105,6 +106,8 @@ class PortalConfig:
         self.topics = {top for top, subs in self.taxonomy.items() if not subs}
         self.topics |= {f"{top}\\{sub}" for top, subs in self.taxonomy.items() for sub in subs}
         self._index_res: dict[str, re.Pattern] = {}
+        # the site's own host names (site_url, site_domain): images from them are not third-party
+        self.own_hosts = frozenset(h.lower() for h in (urlparse(self.site_url).hostname, self.site_domain) if h)
 
     def unit(self, key: str) -> Unit | None:
         return self._units_by_key.get(key)
@@ -113,9 +116,10 @@ class PortalConfig:
         return self._columns_by_key.get(key)
 
     def index_no_pattern(self, unit: Unit) -> re.Pattern:
-        """The template as a regex for one unit: `{org_code}/{year}-{seq:05d}` → `MB0000001/\\d{4}-\\d{5}`."""
+        """The template as a regex for one unit: `{org_code}/{year}-{seq:05d}` → `MB0000001/[0-9]{4}-[0-9]{5}`."""
         if unit.id not in self._index_res:
-            self._index_res[unit.id] = re.compile(_template_regex(self.index_template, unit))
+            # ASCII only: full-width or other Unicode digits must not pass (the URL derives from it)
+            self._index_res[unit.id] = re.compile(_template_regex(self.index_template, unit), re.ASCII)
         return self._index_res[unit.id]
 
     def format_index_no(self, unit: Unit, year: int, seq: int) -> str:
@@ -124,7 +128,7 @@ class PortalConfig:
         )
 
 
-_PLACEHOLDER = re.compile(r"\{(\w+)(?::0?(\d+)d)?\}")
+_PLACEHOLDER = re.compile(r"\{(\w+)(?::0?(\d+)d)?\}", re.ASCII)
 
 
 def _template_regex(template: str, unit: Unit) -> str:
@@ -139,9 +143,9 @@ def _template_regex(template: str, unit: Unit) -> str:
         elif name == "unit":
             out.append(re.escape(unit.id))
         elif name == "year":
-            out.append(r"(?P<year>\d{4})")
+            out.append(r"(?P<year>[0-9]{4})")
         elif name == "seq":
-            out.append(rf"(?P<seq>\d{{{width}}})" if width else r"(?P<seq>[1-9]\d*)")
+            out.append(rf"(?P<seq>[0-9]{{{width}}})" if width else r"(?P<seq>[1-9][0-9]*)")
         else:
             raise ConfigError(f"索引号模板 index_template 中的 {{{name}}} 无法识别；可用 org_code、code、unit、year、seq")
         pos = m.end()

@@ -15,13 +15,17 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from disclosure.model import layout
 from disclosure.model.config import PortalConfig, load_config
 from disclosure.model.findings import ERROR, Finding, sort_key
 from disclosure.model.records import Record, parse_record
 from disclosure.rules import RuleContext, annual, identity, lifecycle, normative, safety, timeliness
 
 RECORD_RULES = (identity.check, safety.check, lifecycle.check, timeliness.check, normative.check, annual.check)
-CORPUS_RULES = (identity.check_corpus, normative.check_corpus, annual.check_corpus)
+# run on what could be read of a record with errors: they do not depend on unit, type or index number,
+# so a wrong unit does not hide an ID number or a 文号 error until the next run
+PARTIAL_RULES = (identity.check_doc_no, safety.check, lifecycle.check, normative.check)
+CORPUS_RULES = (identity.check_corpus, normative.check_corpus, annual.check_corpus, layout.check_corpus)
 PARALLEL_FROM = 3000
 # the keys whose line numbers corpus rules (and the report) cite; the rest stay in the worker
 CORPUS_RULE_LINES = frozenset({"index_no", "doc_no", "year", "interprets", "related", "amends", "amended_by",
@@ -106,6 +110,9 @@ def discover(cfg: PortalConfig) -> list[Path]:
 def _check_one(path: Path, cfg: PortalConfig, ctx: RuleContext, keep_body: bool = True):
     result = parse_record(path, cfg)
     findings = list(result.findings)
+    if result.record is None and result.partial is not None:
+        for rule in PARTIAL_RULES:
+            findings.extend(rule(result.partial, ctx))
     if result.record is not None:
         for rule in RECORD_RULES:
             findings.extend(rule(result.record, ctx))

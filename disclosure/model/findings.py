@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from disclosure.model.screening import mask_personal
+
 ERROR = "error"
 WARNING = "warning"
 INFO = "info"
@@ -33,6 +35,12 @@ CODES: dict[str, Code] = {
     "E109": Code(ERROR, "附件文件不存在"),
     "E110": Code(ERROR, "日期先后顺序不合理"),
     "E111": Code(ERROR, "字段重复"),
+    "E112": Code(ERROR, "附件文件名含控制字符"),
+    "E113": Code(ERROR, "记录文件不在记录文件夹中"),
+    "E114": Code(ERROR, "记录文件扩展名不是 .md"),
+    "E115": Code(ERROR, "文件过大或头信息结构过于复杂"),
+    "E116": Code(ERROR, "模板占位文字未修改"),
+    "W117": Code(WARNING, "值中的 # 之后被当作注释"),
     # identity
     "E201": Code(ERROR, "索引号格式错误"),
     "E202": Code(ERROR, "索引号重复"),
@@ -42,9 +50,12 @@ CODES: dict[str, Code] = {
     "E301": Code(ERROR, "含有密级标志"),
     "E302": Code(ERROR, "含有身份证号码"),
     "E303": Code(ERROR, "含有手机号码"),
-    "E304": Code(ERROR, "含有脚本或事件属性"),
+    "E304": Code(ERROR, "含有脚本或事件属性等会被执行的网页代码"),
     "E305": Code(ERROR, "缺少保密审查记录"),
     "E306": Code(ERROR, "嵌入第三方网站资源"),
+    "W307": Code(WARNING, "正文中不支持的 HTML 将被删除"),
+    "E308": Code(ERROR, "附件不在 content/ 内或不是普通文件"),
+    "E309": Code(ERROR, "附件类型不允许发布"),
     # timeliness
     "W401": Code(WARNING, "超过20个工作日公开"),
     "W402": Code(WARNING, "超过20个工作日公开（已说明原因）"),
@@ -74,6 +85,12 @@ class Finding:
     message: str
     hint: str = ""
     field: str = ""
+
+    def __post_init__(self):
+        # a record value may land in any message (a late_reason in W402, a title in E602 …):
+        # ID and mobile numbers are masked here, once, for every rule, log and report
+        object.__setattr__(self, "message", mask_personal(self.message))
+        object.__setattr__(self, "hint", mask_personal(self.hint))
 
     @property
     def level(self) -> str:

@@ -6,25 +6,9 @@ import re
 from collections import defaultdict
 
 from disclosure.model.findings import Finding
+from disclosure.model.placeholders import is_placeholder as _placeholder
 
-DOC_NO = re.compile(r"^(?P<agency>[^\s〔〕\[\]()（）【】]+)〔(?P<year>\d{4})〕(?P<seq>[1-9]\d*)号$")
-
-
-def doc_no_problem(doc_no: str) -> str | None:
-    """None when `doc_no` follows 机关代字〔YYYY〕N号; otherwise what to change, in plain words."""
-    if DOC_NO.match(doc_no):
-        return None
-    if re.search(r"[\[\]()（）【】]", doc_no):
-        return "年份应使用六角括号〔〕，不用 []、()、（）或【】"
-    if "第" in doc_no:
-        return "序号前不加“第”"
-    if re.search(r"〔\d{4}〕0\d*号", doc_no):
-        return "序号不编虚位（不补 0），如 1号 而不是 01号"
-    if not re.search(r"〔\d{4}〕", doc_no):
-        return "应写出完整四位年份并用〔〕括起，如 青政发〔2024〕3号"
-    if not doc_no.endswith("号"):
-        return "末尾应有“号”"
-    return "格式应为 机关代字〔年份〕序号号，如 青政发〔2024〕3号"
+from disclosure.model.hints import DOC_NO, doc_no_corrected, doc_no_problem  # noqa: F401 (public names)
 
 
 def check(record, ctx):
@@ -35,11 +19,19 @@ def check(record, ctx):
         yield Finding("E201", record.path, record.line("index_no"),
                       f"索引号「{record.index_no}」不符合{unit.name}的索引号格式",
                       f"应形如 {example}；用 disclosure new 生成可避免出错", "index_no")
-    if record.doc_no:
+    yield from check_doc_no(record, ctx)
+
+
+def check_doc_no(record, ctx):
+    """The 文号's format: independent of every other field, so it also runs on a record with errors."""
+    if record.doc_no and not _placeholder(record.doc_no):
         problem = doc_no_problem(record.doc_no)
         if problem:
+            fixed = doc_no_corrected(record.doc_no, record.written.year)
+            hint = (f"改为「{fixed}」（复制引号内的文字；〔〕是六角括号，输入法中可打“括号”或“六角”选取）" if fixed
+                    else "写成 机关代字〔四位年份〕序号号，如 青政发〔2024〕3号（《党政机关公文格式》GB/T 9704）")
             yield Finding("E204", record.path, record.line("doc_no"),
-                          f"发文字号「{record.doc_no}」格式不规范：{problem}", "按《党政机关公文格式》GB/T 9704 修改", "doc_no")
+                          f"发文字号「{record.doc_no}」格式不规范：{problem}", hint, "doc_no")
 
 
 def check_corpus(records, ctx):
@@ -55,6 +47,15 @@ def check_corpus(records, ctx):
             yield Finding("E202", r.path, r.line("index_no"),
                           f"索引号「{index_no}」与 {first.path}:{first.line('index_no')} 重复",
                           "索引号是永久编号，不能重复；用 disclosure new 取得下一个可用的索引号", "index_no")
+    by_slug = defaultdict(list)
+    for index_no, group in by_index.items():
+        by_slug[group[0].slug].append(group[0])
+    for slug, group in by_slug.items():
+        for r in group[1:]:
+            first = group[0]
+            yield Finding("E202", r.path, r.line("index_no"),
+                          f"索引号「{r.index_no}」与 {first.path} 的「{first.index_no}」对应同一个网址 /records/{slug}/",
+                          "索引号只用半角数字、字母和 / -；用 disclosure new 取得下一个可用的索引号", "index_no")
     for (issuer, doc_no), group in by_doc.items():
         for r in group[1:]:
             first = group[0]

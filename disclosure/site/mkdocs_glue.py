@@ -32,6 +32,7 @@ from disclosure.site.planner import SitePlan, home_sections, plan_site
 from disclosure.model.config import ConfigError, load_config
 from disclosure.model.corpus import build_date, load_corpus
 from disclosure.model.findings import WARNING
+from disclosure.model.sanitize import sanitize_html
 
 log = logging.getLogger("mkdocs.plugins.disclosure")
 _ACTIVE: "Portal | None" = None  # the instance forked workers render with
@@ -93,9 +94,12 @@ class Portal:
         self._pages_cache = None
 
         records_prefix = self.cfg.records_dir.rstrip("/") + "/"
+        # every record's attachment, wherever it lies in docs_dir (a draft's file under uploads/ too)
+        attached = {str(a.path) for r in corpus.records for a in r.attachments if a.path}
         for f in list(files):
-            if f.src_uri.startswith(records_prefix):
-                files.remove(f)  # the source Markdown and attachments; generated copies replace them
+            if f.src_uri.startswith(records_prefix) or (
+                    attached and f.abs_src_path and os.path.realpath(f.abs_src_path) in attached):
+                files.remove(f)  # the source Markdown and attachments; generated copies of live records replace them
         in_nav = _nav_sources(config.nav)
         self.offloaded = []
         for page in self.plan.pages:
@@ -135,7 +139,7 @@ class Portal:
 
     def on_page_content(self, html: str, page) -> str:
         gen = self._pages.get(page.file.src_uri) if self.plan else None
-        return gen.wrap(html) if gen else html
+        return gen.wrap(sanitize_html(html, self.cfg.own_hosts)) if gen else html
 
     @property
     def _pages(self):

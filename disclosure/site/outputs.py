@@ -21,6 +21,16 @@ def catalogue_json(plan: SitePlan) -> dict:
     out = []
     for r in c.live:
         unit = c.cfg.unit(r.issuer)
+        if c.withdrawn(r):
+            # 行政处罚法 第四十八条: a withdrawn decision keeps only title, 索引号, dates and the reason;
+            # nothing that may name the party (summary, keywords, 文号, topic …)
+            out.append({
+                "index_no": r.index_no, "title": r.title, "type": r.type, "type_label": r.type_label,
+                "issuer": unit.name, "issuer_code": unit.code, "written": r.written.isoformat(),
+                "published": r.published.isoformat(), "url": record_url(r), "withdrawn": True,
+                "withdrawn_date": r.withdrawn.date.isoformat(), "withdrawn_reason": r.withdrawn.reason,
+            })
+            continue
         item = {
             "index_no": r.index_no, "title": r.title, "type": r.type, "type_label": r.type_label,
             "issuer": unit.name, "issuer_code": unit.code, "doc_no": r.doc_no, "topic": r.topic,
