@@ -116,6 +116,17 @@ def test_headers_and_mime_types(server):
     css = next((release / "assets" / "stylesheets").glob("main.*.min.css"))
     assert "immutable" in get(url + f"assets/stylesheets/{css.name}")[1]["Cache-Control"]
     assert get(url + "records/MB0000017-2024-00002/")[1]["Cache-Control"] == "no-cache"
+    # office formats Debian's mime.types lacks get their own types, with the security headers
+    probes = {"ofd": "application/ofd", "wps": "application/wps-office.wps", "et": "application/wps-office.et"}
+    for ext in probes:
+        (release / f"probe.{ext}").write_bytes(b"x")
+    try:
+        for ext, mime in probes.items():
+            status, headers, _ = get(url + f"probe.{ext}")
+            assert status == 200 and headers["Content-Type"] == mime and headers["X-Content-Type-Options"] == "nosniff"
+    finally:
+        for ext in probes:
+            (release / f"probe.{ext}").unlink()
 
 
 def test_feeds_served_and_parse(server):
