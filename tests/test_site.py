@@ -131,7 +131,7 @@ def test_government_meta_tags(demo_site, records):
 
 
 def rows_of(html: str) -> list:
-    return re.findall(r'<tr><td><a href="[^"]+">(.*?)</a>.*?<time datetime="([\d-]+)">', html, re.S)
+    return re.findall(r'<td class="portal-list__title"><a href="[^"]+">(.*?)</a>.*?<time datetime="([\d-]+)">', html, re.S)
 
 
 def test_catalogue_counts_pagination_and_order(demo_site, records):
@@ -275,3 +275,127 @@ def test_two_builds_are_byte_identical(demo_site, tmp_path):
     assert outside(a) == outside(b)
     fragments = lambda d: {k: v for k, v in d.items() if k.startswith("pagefind/fragment/")}
     assert fragments(a) == fragments(b) and len(fragments(a)) >= 60
+
+
+# ------------------------------------------------------------------ output escaping (issue 11)
+HOSTILE_TITLE = 'x"><script>alert(1)</script></title><script>alert(2)</script>'
+HOSTILE_SUMMARY = '&lt;script&gt;alert(3)&lt;/script&gt; x"><meta http-equiv="refresh" content="0;url=/elsewhere/">'
+HOSTILE_KEYWORDS = ['x"><script>alert(4)</script>', "</title><script>alert(5)</script>", "&lt;script&gt;"]
+
+
+def _hostile_site(tmp_path, monkeypatch):
+    """The demo plus one record carrying hostile title, summary and keywords, built in this process with
+    validation errors ignored: the output must be safe even for values the checks let through."""
+    import disclosure.model.corpus as corpus_mod
+    from disclosure.site.build import build_site
+
+    cfg = copy_site_source(tmp_path / "src")
+    rec = tmp_path / "src/content/records/2026/jyj/hostile.md"
+    rec.write_text(
+        "---\ntype: disclosure\n" + yaml.safe_dump({"title": HOSTILE_TITLE, "summary": HOSTILE_SUMMARY,
+                                                     "keywords": HOSTILE_KEYWORDS}, allow_unicode=True)
+        + "index_no: MB0000033/2026-00099\nissuer: 青岚县教育局\ntopic: 科技、教育\\教育\ncolumn: 通知公告\n"
+          "written: 2026-11-02\npublished: 2026-11-03\nreviewed: {by: 测试, date: 2026-11-02}\n---\n\n正文。\n",
+        encoding="utf-8")
+    withdrawn = tmp_path / "src/content/records/2026/jyj/hostile-withdrawn.md"
+    withdrawn.write_text(rec.read_text(encoding="utf-8").replace("2026-00099", "2026-00098")
+                         .replace("reviewed:", "withdrawn: {date: 2026-11-10, reason: 撤回测试}\nreviewed:"), encoding="utf-8")
+    monkeypatch.setattr(corpus_mod.Corpus, "errors", property(lambda self: []))
+    monkeypatch.setenv("DISCLOSURE_AS_OF", AS_OF)
+    monkeypatch.setenv("DISCLOSURE_SEARCH", "0")
+    monkeypatch.setenv("DISCLOSURE_JOBS", "1")
+    monkeypatch.chdir(tmp_path)
+    site = tmp_path / "site"
+    assert build_site(cfg, site) == 0
+    return site
+
+
+def _tree(path: Path):
+    import html5lib
+
+    return html5lib.parse(path.read_text(encoding="utf-8"), namespaceHTMLElements=False)
+
+
+def _injection(tree) -> list:
+    """Script elements not ours (ours have a src under assets/ or are Material's JSON config/inline helpers
+    without record text), any on* attribute, javascript: URLs, refresh/base/form/frames."""
+    bad = []
+    for el in tree.iter():
+        if not isinstance(el.tag, str):
+            continue
+        text = (el.text or "")
+        if el.tag == "script" and "alert(" in text:
+            bad.append(("script", text[:60]))
+        if el.tag in ("base", "iframe", "frame", "object", "embed"):
+            bad.append((el.tag, el.attrib))
+        if el.tag == "meta" and el.get("http-equiv"):
+            bad.append(("meta refresh", el.attrib))
+        for k, v in el.attrib.items():
+            if k.lower().startswith("on") or "javascript:" in v.lower() or "alert(" in k:
+                bad.append((el.tag, k, v[:60]))
+        if el.tag == "script" and el.get("src") and "alert" in el.get("src"):
+            bad.append(("script src", el.get("src")))
+    return bad
+
+
+def test_hostile_values_are_escaped_everywhere(tmp_path, monkeypatch):
+    site = _hostile_site(tmp_path, monkeypatch)
+    page_path = site / "records/MB0000033-2026-00099/index.html"
+    offenders = {}
+    for p in site.rglob("*.html"):
+        found = _injection(_tree(p))
+        if found:
+            offenders[p.relative_to(site).as_posix()] = found
+    assert offenders == {}
+    tree = _tree(page_path)
+    # the values arrive as the same text they were written as: escaped once, never unescaped
+    assert tree.find(".//title").text == f"{HOSTILE_TITLE} - 青岚县人民政府 政府信息公开"
+    metas = {m.get("name"): m.get("content") for m in tree.iter("meta") if m.get("name")}
+    assert metas["ArticleTitle"] == HOSTILE_TITLE
+    assert metas["Description"] == HOSTILE_SUMMARY
+    assert metas["Keywords"] == "，".join(HOSTILE_KEYWORDS)
+    assert "".join(tree.find(".//h1").itertext()) == HOSTILE_TITLE
+    header = next(e for e in tree.iter("div") if e.get("data-md-component") == "header-topic")
+    assert "".join(header.itertext()).strip() == HOSTILE_TITLE
+    # lists, home, feeds links and JSON carry it as text too
+    lst = _tree(site / "xxgk/fdzdgknr/tzgg/index.html")
+    assert HOSTILE_TITLE in ["".join(a.itertext()) for a in lst.iter("a")]
+    import feedparser
+    import json
+
+    feed = feedparser.parse((site / "feeds/all.xml").read_bytes())
+    assert HOSTILE_TITLE in [e.title for e in feed.entries]
+    data = json.loads((site / "catalogue.json").read_text(encoding="utf-8"))
+    assert HOSTILE_TITLE in [r["title"] for r in data["records"]]
+
+
+def test_withdrawn_record_shows_only_title_index_dates_reason(tmp_path, monkeypatch):
+    site = _hostile_site(tmp_path, monkeypatch)
+    html = (site / "records/MB0000033-2026-00098/index.html").read_text(encoding="utf-8")
+    tree = _tree(site / "records/MB0000033-2026-00098/index.html")
+    metas = {m.get("name"): m.get("content") for m in tree.iter("meta") if m.get("name")}
+    assert "Description" not in metas and "Keywords" not in metas
+    assert metas["ArticleTitle"] == HOSTILE_TITLE
+    assert "alert(3)" not in html and "alert(4)" not in html and "正文。" not in html  # summary, keywords, body
+    assert "撤回理由：撤回测试" in html
+    cells = {th.text: "".join(td.itertext()) for tr in tree.iter("tr")
+             for th, td in [tuple(c for c in tr if c.tag in ("th", "td"))[:2]] if th.tag == "th"}
+    assert cells["索引号"] == "MB0000033/2026-00098" and "内容概述" not in cells and "主题词" not in cells
+
+
+def test_a_site_overrides_one_partial(tmp_path):
+    """A site's own theme.custom_dir comes first, our theme next, Material last: one file changes one block."""
+    cfg = copy_site_source(tmp_path / "src")
+    text = cfg.read_text(encoding="utf-8")
+    cfg.write_text(re.sub(r"custom_dir: .*", "custom_dir: overrides", text), encoding="utf-8")
+    part = tmp_path / "src/overrides/partials/portal/meta.html"
+    part.parent.mkdir(parents=True)
+    part.write_text('<dl class="office-meta"><dt>文号</dt><dd>{{ record.doc_no or "无" }}</dd>'
+                    '<dt>来源</dt><dd>{{ record.unit }}</dd></dl>\n', encoding="utf-8")
+    assert build(tmp_path / "site", config=cfg, search=False, cwd=tmp_path / "src").returncode == 0
+    r = "records/MB0000017-2024-00002/index.html"
+    html = (tmp_path / "site" / r).read_text(encoding="utf-8")
+    assert '<dl class="office-meta"><dt>文号</dt><dd>青政规〔2024〕1号</dd><dt>来源</dt><dd>青岚县人民政府</dd></dl>' in html
+    assert 'class="portal-meta"' not in html
+    assert 'class="portal-crumbs"' in html and "portal.css" in html  # the rest still comes from our theme
+    assert (tmp_path / "site/assets/stylesheets/portal.css").is_file()
