@@ -133,7 +133,7 @@ class SitePlan:
             p = self.parent(p)
         chain.reverse()
         if current and src != HOME:
-            chain.append(Link(title))
+            chain.append(Link(self.title_of(src, title) if src in self.nav else title))
         elif src == HOME:
             chain = [Link("首页")]
         return chain

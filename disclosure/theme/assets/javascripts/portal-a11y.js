@@ -36,8 +36,24 @@
     }
     sync();
     stampPrintDate();
+    markScrollers();
   }
 
+  /* Tables that scroll sideways inside their frame must be reachable by keyboard (WCAG 2.1.1):
+     Material wraps Markdown tables in .md-typeset__scrollwrap; give the ones that scroll a tab stop. */
+  function markScrollers() {
+    var frames = document.querySelectorAll(".md-typeset__scrollwrap, .portal-table-wrap");
+    for (var i = 0; i < frames.length; i++) {
+      var f = frames[i];
+      if (f.scrollWidth > f.clientWidth + 1) {
+        if (!f.hasAttribute("tabindex")) f.setAttribute("tabindex", "0");
+        if (!f.hasAttribute("role")) { f.setAttribute("role", "region"); f.setAttribute("aria-label", "表格（可左右滚动）"); }
+      }
+    }
+  }
+
+  window.addEventListener("load", markScrollers);
+  window.addEventListener("resize", markScrollers);
   window.addEventListener("beforeprint", stampPrintDate);
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setup);
   else setup();
