@@ -399,3 +399,99 @@ def test_a_site_overrides_one_partial(tmp_path):
     assert 'class="portal-meta"' not in html
     assert 'class="portal-crumbs"' in html and "portal.css" in html  # the rest still comes from our theme
     assert (tmp_path / "site/assets/stylesheets/portal.css").is_file()
+
+
+def test_annual_report_tables_sit_in_their_sections(demo_site, records):
+    import html5lib
+
+    r = find(records, "青岚县教育局2024年政府信息公开工作年度报告")
+    tree = html5lib.parse(page(demo_site, r), namespaceHTMLElements=False)
+    body = next(d for d in tree.iter("div") if d.get("class") == "portal-body")
+    order = [("h2", "".join(el.itertext())) if el.tag == "h2" else ("table", el.find("table").get("class"))
+             for el in body if el.tag == "h2" or (el.tag == "div" and el.find("table") is not None)]
+    heads = [i for i, (kind, _) in enumerate(order) if kind == "h2"]
+    section = {text[:2]: i for i, (kind, text) in enumerate(order) if kind == "h2"}
+    def tables_after(key):
+        i = section[key]
+        nxt = min([h for h in heads if h > i], default=len(order))
+        return [t for _, t in order[i + 1:nxt]]
+    assert tables_after("二、") == ["portal-annual"] * 3
+    assert tables_after("三、") == ["portal-annual portal-annual--t3"]
+    assert tables_after("四、") == ["portal-annual portal-annual--t4"]
+    assert tables_after("五、") == [] and "见统计表" not in "".join(body.itertext())
+
+
+def test_lists_show_index_name_doc_no_date_and_summary(demo_site, records):
+    import html5lib
+
+    tree = html5lib.parse((demo_site / "catalogue/normative/index.html").read_text(encoding="utf-8"), namespaceHTMLElements=False)
+    table = next(t for t in tree.iter("table") if t.get("class") == "portal-list")
+    assert [th.text for th in table.find("thead").iter("th")] == ["索引号", "名称", "文号", "发布日期", "状态"]
+    first = table.find("tbody").find("tr")
+    r = find(records, "".join(first.find("td[2]/a").itertext()))
+    assert first.find("td[1]").text == r["index_no"]
+    summary = first.find("td[2]/details")
+    assert summary.find("summary").text == "内容概述" and summary.find("p").text == r["summary"]
+    # a list whose records have no 文号 leaves that column out
+    col = html5lib.parse((demo_site / "xxgk/fdzdgknr/tjxx/index.html").read_text(encoding="utf-8"), namespaceHTMLElements=False)
+    heads = [th.text for t in col.iter("table") if t.get("class") == "portal-list" for th in t.iter("th")]
+    assert heads == ["索引号", "名称", "发布日期"]
+
+
+def test_footer_sitemap_contact_and_apply_forms_come_from_settings(demo_site):
+    cfg = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["extra"]["portal"]
+    foot, contact = cfg["footer"], cfg["contact"]
+    for path in ("index.html", "records/MB0000017-2024-00002/index.html", "catalogue/normative/page-2/index.html"
+                 if (demo_site / "catalogue/normative/page-2").exists() else "catalogue/normative/index.html"):
+        html = (demo_site / path).read_text(encoding="utf-8")
+        footer = html[html.index('<footer class="md-footer portal-footer">'):]
+        for text in (f"主办：{foot['sponsor']}", f"承办：{foot['organizer']}", f"网站标识码：{cfg['site_id_code']}",
+                     foot["icp"]["number"], foot["police"]["number"], foot["error_report"]["title"], "网站地图",
+                     contact["email"], contact["phone"]):
+            assert text in footer, (path, text)
+        assert 'alt="党政机关网站标识（演示）"' in footer
+    assert (demo_site / foot["badge"]["image"]).is_file()
+    sitemap = (demo_site / "sitemap/index.html").read_text(encoding="utf-8")
+    for label in ("政府信息公开指南", "法定主动公开内容", "统计信息", "按发布机构", "青岚县教育局", "废止和失效的规范性文件", "信息订阅"):
+        assert f">{label}</a>" in sitemap, label
+    for path in ("xxgk/guide/index.html", "xxgk/apply/index.html"):
+        html = (demo_site / path).read_text(encoding="utf-8")
+        assert f'href="mailto:{contact["email"]}"' in html and contact["address"] in html and contact["hours"] in html
+        assert "[[portal:" not in html
+    apply = (demo_site / "xxgk/apply/index.html").read_text(encoding="utf-8")
+    for f in cfg["apply_forms"]:
+        assert f['title'] in apply
+        assert (demo_site / f["file"]).stat().st_size > 1000
+    assert (demo_site / "xxgk/downloads/apply-form.pdf").read_bytes().startswith(b"%PDF")
+    import zipfile
+
+    with zipfile.ZipFile(demo_site / "xxgk/downloads/apply-form.docx") as z:
+        assert "政府信息公开申请表" in z.read("word/document.xml").decode("utf-8")
+
+
+def test_page_content_renders_without_mkdocs_from_picklable_data():
+    """Each page's content is a pure function of (page data, settings, templates): the data pickles, and
+    views.render_content needs no MkDocs (a renderer outside MkDocs compiles one environment per worker)."""
+    import subprocess
+    import sys
+
+    code = r'''
+import datetime as dt, pickle, sys, yaml
+from disclosure.model.corpus import load
+from disclosure.site.planner import plan_site
+from disclosure.site.views import make_env, render_content, template_dirs
+cfg = yaml.safe_load(open("mkdocs.yml", encoding="utf-8").read().replace("!!python", "#"))
+plan = plan_site(load("mkdocs.yml", dt.date.fromisoformat(sys.argv[1])), nav=cfg["nav"])
+pages = pickle.loads(pickle.dumps(plan.pages))
+env = make_env(template_dirs(), {**cfg["extra"]["portal"], "site_name": cfg["site_name"]})
+rec = next(p for p in pages if p.src_uri == "records/MB0000017-2024-00002.md")
+html = render_content(rec, env, "<p>正文</p>")
+assert html.count("<h1>") == 1 and "<p>正文</p>" in html and "portal-meta" in html and "portal-crumbs" in html
+assert render_content(rec, env, "<p>正文</p>") == html
+assert all(render_content(p, env) for p in pages)
+assert not any(m == "mkdocs" or m.startswith("mkdocs.") for m in sys.modules), "MkDocs imported"
+print(len(pages))
+'''
+    proc = subprocess.run([sys.executable, "-c", code, AS_OF], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout) > 100

@@ -247,6 +247,11 @@ def test_page_kind_at_width(contexts, server, viewport, name, path, trail):
     got = _crumbs(pg)
     if got != trail:
         problems.append(f"breadcrumbs {got} != {trail}")
+    if name != "404":  # the tab of the section the page belongs under is lit, nav page or not
+        tab = [" ".join(t.split()) for t in pg.locator(".md-tabs__item--active").all_text_contents()]
+        want = trail[1] if len(trail) > 1 else "首页"
+        if tab != [want]:
+            problems.append(f"active tab {tab} != {[want]}")
     small = pg.evaluate(SMALL_TEXT)
     if small:
         problems.append(f"text under 16 px: {small}")

@@ -8,14 +8,13 @@ plan, so one pass over the records feeds every output.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from disclosure.model import annual_tables
 from disclosure.model.corpus import Corpus
-from disclosure.site.html import escape, human_size, rel
+from disclosure.site.html import escape, human_size
 from disclosure.model.records import Record
 from disclosure.model.schema import RECORD_TYPES
 from disclosure.site.views import (AttachmentView, Banner, IndexRow, Link, Listing, PageData, Pager, PagerItem,
@@ -179,7 +178,7 @@ class Planner:
         return {"column": column, **extra}
 
     def page(self, src_uri: str, title: str, template: str, data: dict, meta: dict, parent: str | None = None,
-             markdown: str = "", current: bool = True) -> PageData:
+             markdown: str = "") -> PageData:
         """Register a generated page: its template and data, its place (parent) for the breadcrumbs."""
         if parent is not None or src_uri not in self.plan.nav:
             self.plan.where[src_uri] = (title, parent if parent is not None else HOME)
