@@ -137,6 +137,23 @@ class Portal:
 
     def on_env(self, env):
         self.env = env
+        self._nav_html = {}  # a fresh cache each build (mkdocs serve rebuilds in one process)
+        env.globals["portal_nav_key"] = self.nav_key
+        env.globals["portal_nav_get"] = lambda key: self._nav_html.get(key) if key else None
+        env.globals["portal_nav_put"] = self._nav_put
+
+    def nav_key(self, page):
+        """Off-nav pages under the same lit nav page and in the same folder share their nav HTML (its
+        links are relative to the folder; no nav item is the page itself). Nav pages: no key, no cache."""
+        if page is None or page.file.src_uri in self._nav_pages:
+            return None
+        src = ((page.meta or {}).get("portal") or {}).get("nav_src")
+        return (src, page.url.rstrip("/").rpartition("/")[0])
+
+    def _nav_put(self, key, html):
+        if key:
+            self._nav_html[key] = html
+        return html
 
     def on_page_markdown(self, markdown: str, page) -> str:
         if self.plan is None:
