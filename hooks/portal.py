@@ -38,3 +38,11 @@ def on_page_content(html, page, config, files):
 
 def on_post_build(config):
     _portal.on_post_build(config)
+
+
+def on_page_context(context, page, config, nav):
+    return _portal.on_page_context(context, page)
+
+
+def on_post_page(output, page, config):
+    return _portal.on_post_page(output, page)

@@ -87,3 +87,49 @@ def test_feeds_identical_across_builds(demo_site, tmp_path):
     assert names == sorted(p.name for p in (again / "feeds").glob("*.xml"))
     match, mismatch, errors = filecmp.cmpfiles(demo_site / "feeds", again / "feeds", names, shallow=False)
     assert mismatch == [] and errors == [] and len(match) == len(names)
+
+
+def _expiry(fm):
+    if fm.get("expires"):
+        return fm["expires"]
+    years = 2 if fm.get("trial", "暂行" in fm["title"] or "试行" in fm["title"]) else 5
+    eff = fm["effective"]
+    return eff.replace(year=eff.year + years) - dt.timedelta(days=1)
+
+
+def test_status_changes_are_marked_with_their_date(demo_site, live_records):
+    """废止 / 失效 / 已修改 in the entry title, Atom `updated` = the day the status changed (from the sources)."""
+    as_of = dt.date.fromisoformat(AS_OF)
+    by_index = {r["index_no"]: r for r in live_records}
+    expected = {}
+    for r in live_records:
+        if r["type"] != "normative":
+            continue
+        if r.get("repealed") and r["repealed"]["date"] <= as_of:
+            expected[r["index_no"]] = ("【已废止】", r["repealed"]["date"])
+        elif _expiry(r) < as_of:
+            expected[r["index_no"]] = ("【已失效】", _expiry(r) + dt.timedelta(days=1))
+        elif any(i in by_index for i in r.get("amended_by", [])):
+            expected[r["index_no"]] = ("【已修改】", max(by_index[i]["published"] for i in r["amended_by"] if i in by_index))
+    assert {m for m, _ in expected.values()} == {"【已废止】", "【已失效】", "【已修改】"}
+    feed = parse(demo_site / "feeds/type-normative.atom.xml")
+    entries = {e.id.removeprefix("urn:gov-disclosure:"): e for e in feed.entries}
+    for idx, (mark, day) in expected.items():
+        e = entries[idx]
+        assert e.title == mark + by_index[idx]["title"]
+        assert when(e.updated).date() == day, (idx, e.updated)
+    for idx, e in entries.items():
+        if idx not in expected:
+            assert not e.title.startswith("【") and e.updated == e.published
+    rss = parse(demo_site / "feeds/type-normative.xml")
+    assert sum(e.title.startswith(("【已废止】", "【已失效】", "【已修改】")) for e in rss.entries) == len(expected)
+
+
+def test_feeds_covering_all_units_are_titled_after_the_site(demo_site):
+    site = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["site_name"]
+    for p in sorted((demo_site / "feeds").glob("*.xml")):
+        title = parse(p).feed.title
+        if p.name.startswith(("topic-", "type-", "all")):
+            assert title.startswith(site + "："), (p.name, title)
+        elif p.name.startswith("unit-"):
+            assert "：政府信息公开" in title

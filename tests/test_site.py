@@ -131,7 +131,7 @@ def test_government_meta_tags(demo_site, records):
 
 
 def rows_of(html: str) -> list:
-    return re.findall(r'<tr><td><a href="[^"]+">(.*?)</a>.*?<time datetime="([\d-]+)">', html, re.S)
+    return re.findall(r'<td class="portal-list__title"><a href="[^"]+">(.*?)</a>.*?<time datetime="([\d-]+)">', html, re.S)
 
 
 def test_catalogue_counts_pagination_and_order(demo_site, records):
@@ -275,3 +275,223 @@ def test_two_builds_are_byte_identical(demo_site, tmp_path):
     assert outside(a) == outside(b)
     fragments = lambda d: {k: v for k, v in d.items() if k.startswith("pagefind/fragment/")}
     assert fragments(a) == fragments(b) and len(fragments(a)) >= 60
+
+
+# ------------------------------------------------------------------ output escaping (issue 11)
+HOSTILE_TITLE = 'x"><script>alert(1)</script></title><script>alert(2)</script>'
+HOSTILE_SUMMARY = '&lt;script&gt;alert(3)&lt;/script&gt; x"><meta http-equiv="refresh" content="0;url=/elsewhere/">'
+HOSTILE_KEYWORDS = ['x"><script>alert(4)</script>', "</title><script>alert(5)</script>", "&lt;script&gt;"]
+
+
+def _hostile_site(tmp_path, monkeypatch):
+    """The demo plus one record carrying hostile title, summary and keywords, built in this process with
+    validation errors ignored: the output must be safe even for values the checks let through."""
+    import disclosure.model.corpus as corpus_mod
+    from disclosure.site.build import build_site
+
+    cfg = copy_site_source(tmp_path / "src")
+    rec = tmp_path / "src/content/records/2026/jyj/hostile.md"
+    rec.write_text(
+        "---\ntype: disclosure\n" + yaml.safe_dump({"title": HOSTILE_TITLE, "summary": HOSTILE_SUMMARY,
+                                                     "keywords": HOSTILE_KEYWORDS}, allow_unicode=True)
+        + "index_no: MB0000033/2026-00099\nissuer: 青岚县教育局\ntopic: 科技、教育\\教育\ncolumn: 通知公告\n"
+          "written: 2026-11-02\npublished: 2026-11-03\nreviewed: {by: 测试, date: 2026-11-02}\n---\n\n正文。\n",
+        encoding="utf-8")
+    withdrawn = tmp_path / "src/content/records/2026/jyj/hostile-withdrawn.md"
+    withdrawn.write_text(rec.read_text(encoding="utf-8").replace("2026-00099", "2026-00098")
+                         .replace("reviewed:", "withdrawn: {date: 2026-11-10, reason: 撤回测试}\nreviewed:"), encoding="utf-8")
+    monkeypatch.setattr(corpus_mod.Corpus, "errors", property(lambda self: []))
+    monkeypatch.setenv("DISCLOSURE_AS_OF", AS_OF)
+    monkeypatch.setenv("DISCLOSURE_SEARCH", "0")
+    monkeypatch.setenv("DISCLOSURE_JOBS", "1")
+    monkeypatch.chdir(tmp_path)
+    site = tmp_path / "site"
+    assert build_site(cfg, site) == 0
+    return site
+
+
+def _tree(path: Path):
+    import html5lib
+
+    return html5lib.parse(path.read_text(encoding="utf-8"), namespaceHTMLElements=False)
+
+
+def _injection(tree) -> list:
+    """Script elements not ours (ours have a src under assets/ or are Material's JSON config/inline helpers
+    without record text), any on* attribute, javascript: URLs, refresh/base/form/frames."""
+    bad = []
+    for el in tree.iter():
+        if not isinstance(el.tag, str):
+            continue
+        text = (el.text or "")
+        if el.tag == "script" and "alert(" in text:
+            bad.append(("script", text[:60]))
+        if el.tag in ("base", "iframe", "frame", "object", "embed"):
+            bad.append((el.tag, el.attrib))
+        if el.tag == "meta" and el.get("http-equiv"):
+            bad.append(("meta refresh", el.attrib))
+        for k, v in el.attrib.items():
+            if k.lower().startswith("on") or "javascript:" in v.lower() or "alert(" in k:
+                bad.append((el.tag, k, v[:60]))
+        if el.tag == "script" and el.get("src") and "alert" in el.get("src"):
+            bad.append(("script src", el.get("src")))
+    return bad
+
+
+def test_hostile_values_are_escaped_everywhere(tmp_path, monkeypatch):
+    site = _hostile_site(tmp_path, monkeypatch)
+    page_path = site / "records/MB0000033-2026-00099/index.html"
+    offenders = {}
+    for p in site.rglob("*.html"):
+        found = _injection(_tree(p))
+        if found:
+            offenders[p.relative_to(site).as_posix()] = found
+    assert offenders == {}
+    tree = _tree(page_path)
+    # the values arrive as the same text they were written as: escaped once, never unescaped
+    assert tree.find(".//title").text == f"{HOSTILE_TITLE} - 青岚县人民政府 政府信息公开"
+    metas = {m.get("name"): m.get("content") for m in tree.iter("meta") if m.get("name")}
+    assert metas["ArticleTitle"] == HOSTILE_TITLE
+    assert metas["Description"] == HOSTILE_SUMMARY
+    assert metas["Keywords"] == "，".join(HOSTILE_KEYWORDS)
+    assert "".join(tree.find(".//h1").itertext()) == HOSTILE_TITLE
+    header = next(e for e in tree.iter("div") if e.get("data-md-component") == "header-topic")
+    assert "".join(header.itertext()).strip() == HOSTILE_TITLE
+    # lists, home, feeds links and JSON carry it as text too
+    lst = _tree(site / "xxgk/fdzdgknr/tzgg/index.html")
+    assert HOSTILE_TITLE in ["".join(a.itertext()) for a in lst.iter("a")]
+    import feedparser
+    import json
+
+    feed = feedparser.parse((site / "feeds/all.xml").read_bytes())
+    assert HOSTILE_TITLE in [e.title for e in feed.entries]
+    data = json.loads((site / "catalogue.json").read_text(encoding="utf-8"))
+    assert HOSTILE_TITLE in [r["title"] for r in data["records"]]
+
+
+def test_withdrawn_record_shows_only_title_index_dates_reason(tmp_path, monkeypatch):
+    site = _hostile_site(tmp_path, monkeypatch)
+    html = (site / "records/MB0000033-2026-00098/index.html").read_text(encoding="utf-8")
+    tree = _tree(site / "records/MB0000033-2026-00098/index.html")
+    metas = {m.get("name"): m.get("content") for m in tree.iter("meta") if m.get("name")}
+    assert "Description" not in metas and "Keywords" not in metas
+    assert metas["ArticleTitle"] == HOSTILE_TITLE
+    assert "alert(3)" not in html and "alert(4)" not in html and "正文。" not in html  # summary, keywords, body
+    assert "撤回理由：撤回测试" in html
+    cells = {th.text: "".join(td.itertext()) for tr in tree.iter("tr")
+             for th, td in [tuple(c for c in tr if c.tag in ("th", "td"))[:2]] if th.tag == "th"}
+    assert cells["索引号"] == "MB0000033/2026-00098" and "内容概述" not in cells and "主题词" not in cells
+
+
+def test_a_site_overrides_one_partial(tmp_path):
+    """A site's own theme.custom_dir comes first, our theme next, Material last: one file changes one block."""
+    cfg = copy_site_source(tmp_path / "src")
+    text = cfg.read_text(encoding="utf-8")
+    cfg.write_text(re.sub(r"custom_dir: .*", "custom_dir: overrides", text), encoding="utf-8")
+    part = tmp_path / "src/overrides/partials/portal/meta.html"
+    part.parent.mkdir(parents=True)
+    part.write_text('<dl class="office-meta"><dt>文号</dt><dd>{{ record.doc_no or "无" }}</dd>'
+                    '<dt>来源</dt><dd>{{ record.unit }}</dd></dl>\n', encoding="utf-8")
+    assert build(tmp_path / "site", config=cfg, search=False, cwd=tmp_path / "src").returncode == 0
+    r = "records/MB0000017-2024-00002/index.html"
+    html = (tmp_path / "site" / r).read_text(encoding="utf-8")
+    assert '<dl class="office-meta"><dt>文号</dt><dd>青政规〔2024〕1号</dd><dt>来源</dt><dd>青岚县人民政府</dd></dl>' in html
+    assert 'class="portal-meta"' not in html
+    assert 'class="portal-crumbs"' in html and "portal.css" in html  # the rest still comes from our theme
+    assert (tmp_path / "site/assets/stylesheets/portal.css").is_file()
+
+
+def test_annual_report_tables_sit_in_their_sections(demo_site, records):
+    import html5lib
+
+    r = find(records, "青岚县教育局2024年政府信息公开工作年度报告")
+    tree = html5lib.parse(page(demo_site, r), namespaceHTMLElements=False)
+    body = next(d for d in tree.iter("div") if d.get("class") == "portal-body")
+    order = [("h2", "".join(el.itertext())) if el.tag == "h2" else ("table", el.find("table").get("class"))
+             for el in body if el.tag == "h2" or (el.tag == "div" and el.find("table") is not None)]
+    heads = [i for i, (kind, _) in enumerate(order) if kind == "h2"]
+    section = {text[:2]: i for i, (kind, text) in enumerate(order) if kind == "h2"}
+    def tables_after(key):
+        i = section[key]
+        nxt = min([h for h in heads if h > i], default=len(order))
+        return [t for _, t in order[i + 1:nxt]]
+    assert tables_after("二、") == ["portal-annual"] * 3
+    assert tables_after("三、") == ["portal-annual portal-annual--t3"]
+    assert tables_after("四、") == ["portal-annual portal-annual--t4"]
+    assert tables_after("五、") == [] and "见统计表" not in "".join(body.itertext())
+
+
+def test_lists_show_index_name_doc_no_date_and_summary(demo_site, records):
+    import html5lib
+
+    tree = html5lib.parse((demo_site / "catalogue/normative/index.html").read_text(encoding="utf-8"), namespaceHTMLElements=False)
+    table = next(t for t in tree.iter("table") if t.get("class") == "portal-list")
+    assert [th.text for th in table.find("thead").iter("th")] == ["索引号", "名称", "文号", "发布日期", "状态"]
+    first = table.find("tbody").find("tr")
+    r = find(records, "".join(first.find("td[2]/a").itertext()))
+    assert first.find("td[1]").text == r["index_no"]
+    summary = first.find("td[2]/details")
+    assert summary.find("summary").text == "内容概述" and summary.find("p").text == r["summary"]
+    # a list whose records have no 文号 leaves that column out
+    col = html5lib.parse((demo_site / "xxgk/fdzdgknr/tjxx/index.html").read_text(encoding="utf-8"), namespaceHTMLElements=False)
+    heads = [th.text for t in col.iter("table") if t.get("class") == "portal-list" for th in t.iter("th")]
+    assert heads == ["索引号", "名称", "发布日期"]
+
+
+def test_footer_sitemap_contact_and_apply_forms_come_from_settings(demo_site):
+    cfg = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["extra"]["portal"]
+    foot, contact = cfg["footer"], cfg["contact"]
+    for path in ("index.html", "records/MB0000017-2024-00002/index.html", "catalogue/normative/page-2/index.html"
+                 if (demo_site / "catalogue/normative/page-2").exists() else "catalogue/normative/index.html"):
+        html = (demo_site / path).read_text(encoding="utf-8")
+        footer = html[html.index('<footer class="md-footer portal-footer">'):]
+        for text in (f"主办：{foot['sponsor']}", f"承办：{foot['organizer']}", f"网站标识码：{cfg['site_id_code']}",
+                     foot["icp"]["number"], foot["police"]["number"], foot["error_report"]["title"], "网站地图",
+                     contact["email"], contact["phone"]):
+            assert text in footer, (path, text)
+        assert 'alt="党政机关网站标识（演示）"' in footer
+    assert (demo_site / foot["badge"]["image"]).is_file()
+    sitemap = (demo_site / "sitemap/index.html").read_text(encoding="utf-8")
+    for label in ("政府信息公开指南", "法定主动公开内容", "统计信息", "按发布机构", "青岚县教育局", "废止和失效的规范性文件", "信息订阅"):
+        assert f">{label}</a>" in sitemap, label
+    for path in ("xxgk/guide/index.html", "xxgk/apply/index.html"):
+        html = (demo_site / path).read_text(encoding="utf-8")
+        assert f'href="mailto:{contact["email"]}"' in html and contact["address"] in html and contact["hours"] in html
+        assert "[[portal:" not in html
+    apply = (demo_site / "xxgk/apply/index.html").read_text(encoding="utf-8")
+    for f in cfg["apply_forms"]:
+        assert f['title'] in apply
+        assert (demo_site / f["file"]).stat().st_size > 1000
+    assert (demo_site / "xxgk/downloads/apply-form.pdf").read_bytes().startswith(b"%PDF")
+    import zipfile
+
+    with zipfile.ZipFile(demo_site / "xxgk/downloads/apply-form.docx") as z:
+        assert "政府信息公开申请表" in z.read("word/document.xml").decode("utf-8")
+
+
+def test_page_content_renders_without_mkdocs_from_picklable_data():
+    """Each page's content is a pure function of (page data, settings, templates): the data pickles, and
+    views.render_content needs no MkDocs (a renderer outside MkDocs compiles one environment per worker)."""
+    import subprocess
+    import sys
+
+    code = r'''
+import datetime as dt, pickle, sys, yaml
+from disclosure.model.corpus import load
+from disclosure.site.planner import plan_site
+from disclosure.site.views import make_env, render_content, template_dirs
+cfg = yaml.safe_load(open("mkdocs.yml", encoding="utf-8").read().replace("!!python", "#"))
+plan = plan_site(load("mkdocs.yml", dt.date.fromisoformat(sys.argv[1])), nav=cfg["nav"])
+pages = pickle.loads(pickle.dumps(plan.pages))
+env = make_env(template_dirs(), {**cfg["extra"]["portal"], "site_name": cfg["site_name"]})
+rec = next(p for p in pages if p.src_uri == "records/MB0000017-2024-00002.md")
+html = render_content(rec, env, "<p>正文</p>")
+assert html.count("<h1>") == 1 and "<p>正文</p>" in html and "portal-meta" in html and "portal-crumbs" in html
+assert render_content(rec, env, "<p>正文</p>") == html
+assert all(render_content(p, env) for p in pages)
+assert not any(m == "mkdocs" or m.startswith("mkdocs.") for m in sys.modules), "MkDocs imported"
+print(len(pages))
+'''
+    proc = subprocess.run([sys.executable, "-c", code, AS_OF], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout) > 100

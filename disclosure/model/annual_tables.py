@@ -1,14 +1,12 @@
 """The national annual-report format (国办公开办函〔2021〕30号): table layout and arithmetic checks.
 
-Records carry the tables as data under `tables:`; this module names every row and column, renders
-them in the national layout and checks the format's arithmetic, naming the failing cell.
+Records carry the tables as data under `tables:`; this module names every row and column and checks
+the format's arithmetic, naming the failing cell (the page layout: theme partials/portal/annual-table.html).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from disclosure.site.html import escape
 
 T3_COLUMNS = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
 T3_GROUPS = {  # group key → (label, [(leaf key, label)])
@@ -95,61 +93,3 @@ def check(tables: dict) -> list[TableProblem]:
                 problems.append(TableProblem(
                     f"表四「{label}」的「总计」", f"应等于维持+纠正+其他+尚未审结 = {sum(row[:4])}，现在是 {row[4]}"))
     return problems
-
-
-def _cells(values, tag="td") -> str:
-    return "".join(f"<{tag}>{escape(str(v))}</{tag}>" for v in values)
-
-
-def render(tables: dict) -> str:
-    """HTML of tables 2-4 in the national layout (one line per row, no blank lines: a raw HTML block)."""
-    out = []
-    t2 = tables.get("table2") or {}
-    if t2:
-        g = lambda k, sub=None: (_get(t2, f"{k}.{sub}") if sub else t2.get(k, "")) if t2 else ""
-        out.append('<h2 id="table2">二、主动公开政府信息情况</h2>')
-        out.append('<div class="portal-table-wrap"><table class="portal-annual">'
-                   '<thead><tr><th colspan="4" scope="colgroup">第二十条第（一）项</th></tr>'
-                   '<tr><th scope="col">信息内容</th><th scope="col">本年制发件数</th><th scope="col">本年废止件数</th><th scope="col">现行有效件数</th></tr></thead><tbody>'
-                   f'<tr><th scope="row">规章</th>{_cells([g("rules","issued"), g("rules","repealed"), g("rules","in_force")])}</tr>'
-                   f'<tr><th scope="row">行政规范性文件</th>{_cells([g("normative","issued"), g("normative","repealed"), g("normative","in_force")])}</tr>'
-                   '</tbody></table></div>')
-        out.append('<div class="portal-table-wrap"><table class="portal-annual"><thead>'
-                   '<tr><th scope="col">信息内容</th><th scope="col">本年处理决定数量</th></tr></thead><tbody>'
-                   f'<tr><th scope="row">第二十条第（五）项 行政许可</th>{_cells([g("licensing")])}</tr>'
-                   f'<tr><th scope="row">第二十条第（六）项 行政处罚</th>{_cells([g("punishment")])}</tr>'
-                   f'<tr><th scope="row">第二十条第（六）项 行政强制</th>{_cells([g("enforcement")])}</tr>'
-                   '</tbody></table></div>')
-        out.append('<div class="portal-table-wrap"><table class="portal-annual"><thead>'
-                   '<tr><th scope="col">信息内容</th><th scope="col">本年收费金额（单位：万元）</th></tr></thead><tbody>'
-                   f'<tr><th scope="row">第二十条第（八）项 行政事业性收费</th>{_cells([g("fees")])}</tr>'
-                   '</tbody></table></div>')
-    t3 = tables.get("table3") or {}
-    if t3:
-        out.append('<h2 id="table3">三、收到和处理政府信息公开申请情况</h2>')
-        head = ('<thead><tr><th rowspan="3" colspan="2" scope="colgroup">（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）</th>'
-                '<th colspan="7" scope="colgroup">申请人情况</th></tr>'
-                '<tr><th rowspan="2" scope="col">自然人</th><th colspan="5" scope="colgroup">法人或其他组织</th><th rowspan="2" scope="col">总计</th></tr>'
-                '<tr>' + _cells(T3_COLUMNS[1:6], "th") + '</tr></thead>')
-        rows = [f'<tr><th colspan="2" scope="row">一、本年新收政府信息公开申请数量</th>{_cells(_get(t3, "new") or [])}</tr>',
-                f'<tr><th colspan="2" scope="row">二、上年结转政府信息公开申请数量</th>{_cells(_get(t3, "carried_over") or [])}</tr>']
-        n_rows = 2 + sum(len(leaves) for _, leaves in T3_GROUPS.values()) + 1
-        rows.append(f'<tr><th rowspan="{n_rows}" scope="rowgroup">三、本年度办理结果</th>'
-                    f'<th scope="row">（一）予以公开</th>{_cells(_get(t3, "granted") or [])}</tr>')
-        rows.append(f'<tr><th scope="row">（二）部分公开（区分处理的，只计这一情形，不计其他情形）</th>{_cells(_get(t3, "partly") or [])}</tr>')
-        for group, (glabel, leaves) in T3_GROUPS.items():
-            for i, (key, label) in enumerate(leaves):
-                name = f"{glabel} {label}" if i == 0 else label
-                rows.append(f'<tr><th scope="row">{escape(name)}</th>{_cells(_get(t3, f"{group}.{key}") or [])}</tr>')
-        rows.append(f'<tr><th scope="row">（七）总计</th>{_cells(_get(t3, "total") or [])}</tr>')
-        rows.append(f'<tr><th colspan="2" scope="row">四、结转下年度继续办理</th>{_cells(_get(t3, "carried_forward") or [])}</tr>')
-        out.append(f'<div class="portal-table-wrap"><table class="portal-annual">{head}<tbody>{"".join(rows)}</tbody></table></div>')
-    t4 = tables.get("table4") or {}
-    if t4:
-        out.append('<h2 id="table4">四、政府信息公开行政复议、行政诉讼情况</h2>')
-        head = ('<thead><tr><th colspan="5" scope="colgroup">行政复议</th><th colspan="10" scope="colgroup">行政诉讼</th></tr>'
-                '<tr><th colspan="5" scope="colgroup"></th><th colspan="5" scope="colgroup">未经复议直接起诉</th><th colspan="5" scope="colgroup">复议后起诉</th></tr>'
-                '<tr>' + _cells(T4_PARTS * 3, "th") + '</tr></thead>')
-        cells = [v for key, _ in T4_GROUPS for v in (t4.get(key) or [""] * 5)]
-        out.append(f'<div class="portal-table-wrap"><table class="portal-annual">{head}<tbody><tr>{_cells(cells)}</tr></tbody></table></div>')
-    return "\n".join(out)

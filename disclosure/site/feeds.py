@@ -32,6 +32,25 @@ def guid(index_no: str) -> str:
     return f"urn:gov-disclosure:{index_no}"
 
 
+STATUS_MARK = {"废止": "【已废止】", "失效": "【已失效】", "已修改": "【已修改】"}
+
+
+def status_change(r, c) -> tuple[str, dt.date | None]:
+    """(title mark, date of the change) for a record whose status changed since publication: 撤回, and for
+    normative documents 废止 (repeal date), 失效 (the day after 有效期至), 已修改 (the newest amending act's date)."""
+    if c.withdrawn(r):
+        return "【已撤回】", r.withdrawn.date
+    st = c.status(r)
+    if st == "废止":
+        return STATUS_MARK[st], r.repealed.date
+    if st == "失效":
+        return STATUS_MARK[st], r.expires + dt.timedelta(days=1)
+    if st == "已修改":
+        dates = [a.published for idx in r.amended_by if (a := c.by_index.get(idx)) and a.is_live(c.as_of)]
+        return STATUS_MARK[st], max(dates) if dates else None
+    return "", None
+
+
 def build_feed(spec: FeedSpec, plan: SitePlan, self_path: str) -> FeedGenerator:
     c = plan.corpus
     base = site_base(plan)
@@ -43,28 +62,32 @@ def build_feed(spec: FeedSpec, plan: SitePlan, self_path: str) -> FeedGenerator:
     fg.link(href=base + spec.page_url, rel="alternate")  # last: feedgen uses it as the RSS <link>
     fg.language("zh-CN")
     fg.author({"name": c.cfg.office})
-    newest = spec.records[0].published if spec.records else c.as_of
+    changes = {r.index_no: status_change(r, c) for r in spec.records}
+    # the feed's date: its newest entry, by publication or by a later status change
+    newest = max([r.published for r in spec.records] + [d for _, d in changes.values() if d], default=c.as_of)
     fg.updated(_at_midnight(newest))
     fg.lastBuildDate(_at_midnight(newest))
     fg.generator("disclosure portal generator (feedgen)")
     for r in spec.records:
         unit = c.cfg.unit(r.issuer)
+        mark, changed = changes[r.index_no]
         fe = fg.add_entry(order="append")
         fe.id(guid(r.index_no))
         fe.link(href=base + record_url(r))
         when = _at_midnight(r.published)
         fe.published(when)
-        fe.updated(_at_midnight(r.withdrawn.date) if c.withdrawn(r) else when)
+        fe.updated(_at_midnight(changed) if changed else when)
         fe.author({"name": unit.name})
         fe.category(term=r.type_label)
+        fe.title(f"{mark}{r.title}")
         if c.withdrawn(r):
-            fe.title(f"【已撤回】{r.title}")
             fe.description(f"本信息已于 {r.withdrawn.date} 撤回。撤回理由：{r.withdrawn.reason}")
         else:
-            fe.title(r.title)
             facts = [f"索引号：{r.index_no}", f"发布机构：{unit.name}"]
             if r.doc_no:
                 facts.append(f"发文字号：{r.doc_no}")
+            if mark and changed:
+                facts.append(f"有效性：{mark.strip('【】')}（{changed}）")
             fe.description("；".join(facts) + ("。" + r.summary if r.summary else "。"))
     return fg
 

@@ -13,7 +13,7 @@ def rel(from_dir_url: str, to_url: str) -> str:
     base = "/" + from_dir_url
     target = "/" + to_url
     out = posixpath.relpath(target, base if base.endswith("/") else posixpath.dirname(base))
-    if to_url.endswith("/") and not out.endswith("/"):
+    if (to_url.endswith("/") or to_url == "") and not out.endswith("/"):
         out += "/"
     return "./" if out in (".", "./") else out
 

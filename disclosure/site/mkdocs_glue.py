@@ -19,6 +19,7 @@ import gzip
 import logging
 import multiprocessing
 import os
+import re
 import time
 from html import escape
 from pathlib import Path
@@ -28,13 +29,17 @@ from mkdocs.exceptions import Abort
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from disclosure.site.planner import SitePlan, home_sections, plan_site
+from markupsafe import Markup
+
+from disclosure.site.planner import SitePlan, plan_site
+from disclosure.site.views import THEME_DIR, make_env, render_content
 from disclosure.model.config import ConfigError, load_config
 from disclosure.model.corpus import build_date, load_corpus
 from disclosure.model.findings import WARNING
 from disclosure.model.sanitize import sanitize_html
 
 log = logging.getLogger("mkdocs.plugins.disclosure")
+_MARKER = re.compile(r"<p>\[\[portal:([a-z-]+)\]\]</p>")
 _ACTIVE: "Portal | None" = None  # the instance forked workers render with
 
 
@@ -66,6 +71,8 @@ class Portal:
         self.parallel = False
         self.offloaded: list[File] = []
         self._pages_cache = None
+        self.views = None  # our autoescaping Jinja environment (views.make_env)
+        self._active = None  # the nav page lit up for the off-nav page being rendered
 
     def on_startup(self, command: str):
         self.parallel = command != "serve" and os.environ.get("DISCLOSURE_JOBS", "") != "1"
@@ -76,6 +83,13 @@ class Portal:
         except ConfigError as e:
             raise Abort(f"配置错误：{e}") from None
         self.cfg.docs_dir = Path(config.docs_dir)  # the docs_dir MkDocs resolved is the one that counts
+        # Template search order: the site's own folder (theme.custom_dir), our theme, Material. A site
+        # that sets `custom_dir: overrides` overrides single partials and still gets our theme.
+        dirs = config.theme.dirs
+        ours = str(THEME_DIR)
+        if not any(Path(d).resolve() == THEME_DIR for d in dirs):
+            at = 1 if config.theme.custom_dir else 0
+            dirs.insert(at, ours)
         return config
 
     def on_files(self, files: Files, config) -> Files:
@@ -90,7 +104,9 @@ class Portal:
                         + f"\n共 {len(errors)} 个错误（与 disclosure validate 的结果相同）。")
         log.info(f"政府信息公开：{len(corpus.live)} 条已发布记录（生成日期 {as_of}），"
                  f"{len(corpus.records) - len(corpus.live)} 条草稿或定时发布未生成")
-        self.plan = plan_site(corpus)
+        self.plan = plan_site(corpus, nav=config.nav)
+        settings = {**(config.extra.get("portal") or {}), "site_name": config.site_name, "site_url": config.site_url or ""}
+        self.views = make_env(list(config.theme.dirs), settings)
         self._pages_cache = None
 
         records_prefix = self.cfg.records_dir.rstrip("/") + "/"
@@ -121,25 +137,77 @@ class Portal:
 
     def on_nav(self, nav):
         self.nav = nav
+        self._nav_pages = {p.file.src_uri: p for p in nav.pages}
 
     def on_env(self, env):
         self.env = env
+        self._nav_html = {}  # a fresh cache each build (mkdocs serve rebuilds in one process)
+        env.globals["portal_nav_key"] = self.nav_key
+        env.globals["portal_nav_get"] = lambda key: self._nav_html.get(key) if key else None
+        env.globals["portal_nav_put"] = self._nav_put
+
+    def nav_key(self, page):
+        """Off-nav pages under the same lit nav page and in the same folder share their nav HTML (its
+        links are relative to the folder; no nav item is the page itself). Nav pages: no key, no cache."""
+        if page is None or page.file.src_uri in self._nav_pages:
+            return None
+        src = ((page.meta or {}).get("portal") or {}).get("nav_src")
+        return (src, page.url.rstrip("/").rpartition("/")[0])
+
+    def _nav_put(self, key, html):
+        if key:
+            self._nav_html[key] = html
+        return html
 
     def on_page_markdown(self, markdown: str, page) -> str:
         if self.plan is None:
             return markdown
         src = page.file.src_uri
         gen = self._pages.get(src)
-        page.meta["portal"] = gen.meta if gen else self.plan.page_meta.get(src, {"column": page.title or ""})
+        meta = gen.meta if gen else self.plan.page_meta.get(src, {"column": page.title or ""})
+        page.meta["portal"] = meta
         if gen:
-            page.meta["title"] = gen.title
-        if src == "index.md":
-            markdown = markdown.rstrip() + "\n\n" + home_sections(self.plan) + "\n"
+            # Material prints page.meta.title raw (<title>, header): hand it over escaped
+            page.meta["title"] = Markup.escape(gen.title)
         return markdown
 
     def on_page_content(self, html: str, page) -> str:
-        gen = self._pages.get(page.file.src_uri) if self.plan else None
-        return gen.wrap(sanitize_html(html, self.cfg.own_hosts)) if gen else html
+        if self.plan is None:
+            return html
+        src = page.file.src_uri
+        gen = self._pages.get(src)
+        if gen:  # a generated page: its body is record text, reduced by the allowlist sanitiser first
+            return render_content(gen, self.views, sanitize_html(html, self.cfg.own_hosts))
+        # a hand-written page: breadcrumbs first, settings-driven blocks in place of their markers
+        meta = page.meta.setdefault("portal", {})
+        title = page.title or ""
+        crumbs = self.plan.crumbs(src, title)
+        meta["crumbs"], meta["nav_src"] = crumbs, None
+        here = page.url
+        head = self.views.get_template("partials/portal/breadcrumbs.html").render(crumbs=crumbs, here=here)
+        html = _MARKER.sub(lambda m: self._snippet(m.group(1), here), html)
+        if src == "index.md" and self.plan.home is not None:
+            html = html + "\n" + render_content(self.plan.home, self.views)
+        return head + html
+
+    def _snippet(self, name: str, here: str) -> str:
+        """`[[portal:contact]]` (a paragraph of its own in a hand-written page) → partials/portal/snippets/contact.html."""
+        return self.views.get_template(f"partials/portal/snippets/{name}.html").render(here=here)
+
+    def on_page_context(self, context, page):
+        """Off-nav pages (records, lists) light up the nav page they belong under: its tab and drawer section."""
+        src = (page.meta.get("portal") or {}).get("nav_src") if page.meta else None
+        target = self._nav_pages.get(src) if src else None
+        if target is not None and target is not page:
+            target.active = True
+            self._active = target
+        return context
+
+    def on_post_page(self, output: str, page) -> str:
+        if self._active is not None:
+            self._active.active = False
+            self._active = None
+        return output
 
     @property
     def _pages(self):

@@ -1,7 +1,9 @@
-"""The site plan: every generated page (records, catalogues, columns, home sections) as Markdown + meta.
+"""The site plan: every generated page (records, catalogues, columns, home sections) as page DATA.
 
-Pure: Corpus in, `SitePlan` out. The MkDocs glue turns the plan into `File.generated` pages; the
-feeds and the search index read the same plan, so one pass over the records feeds every output.
+Pure: Corpus in, `SitePlan` out. Pages are `views.PageData`: plain, picklable values that the theme's
+`partials/portal/*.html` templates render (`views.render_content`); no markup is written here. The
+MkDocs glue turns the plan into `File.generated` pages; the feeds and the search index read the same
+plan, so one pass over the records feeds every output.
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ from pathlib import Path
 
 from disclosure.model import annual_tables
 from disclosure.model.corpus import Corpus
-from disclosure.site.html import attrs, escape, human_size, rel
+from disclosure.site.html import escape, human_size
 from disclosure.model.records import Record
 from disclosure.model.schema import RECORD_TYPES
+from disclosure.site.views import (AttachmentView, Banner, IndexRow, Link, Listing, PageData, Pager, PagerItem,
+                                   RecordView, Row)
 
 PER_PAGE = 20
 TYPE_PLURAL = {"disclosure": "主动公开信息", "normative": "行政规范性文件", "annual-report": "政府信息公开年报",
                "interpretation": "政策解读"}
-STATUS_CLASS = {"失效": "expired", "废止": "repealed", "已修改": "amended", "已撤回": "withdrawn"}
+STATUS_CLASS = {"有效": "valid", "失效": "expired", "废止": "repealed", "已修改": "amended", "已撤回": "withdrawn"}
 FILE_TYPES = {"pdf": "PDF", "doc": "Word", "docx": "Word", "xls": "Excel", "xlsx": "Excel", "wps": "WPS",
               "ofd": "OFD", "zip": "ZIP", "csv": "CSV", "txt": "文本", "jpg": "图片", "png": "图片"}
+HOME = "index.md"
 
 
 def url_of(src_uri: str) -> str:
@@ -38,20 +43,30 @@ def record_url(r: Record) -> str:
     return f"records/{r.slug}/"
 
 
-@dataclass
-class GenPage:
-    """A generated page. Only `markdown` (staff-written body text) goes through Markdown; the HTML we
-    generate ourselves is placed around the converted body, which keeps Python-Markdown's raw-HTML
-    parser (the dominant cost at scale) out of the way."""
-    src_uri: str
-    title: str
-    markdown: str
-    meta: dict = field(default_factory=dict)
-    html_before: str = ""
-    html_after: str = ""
+def nav_index(nav) -> dict:
+    """The configured nav (mkdocs.yml `nav`, plain data) as src_uri → (title, parent src_uri).
+    A section whose first child is a bare path is that page's title (navigation.indexes)."""
+    out: dict = {}
 
-    def wrap(self, body_html: str) -> str:
-        return f"<h1>{escape(self.title)}</h1>\n{self.html_before}\n{body_html}\n{self.html_after}"
+    def walk(items, parent):
+        for item in items or []:
+            if isinstance(item, str):
+                out.setdefault(item, (None, parent))
+                continue
+            if not isinstance(item, dict):
+                continue
+            for title, value in item.items():
+                if isinstance(value, str):
+                    out[value] = (str(title), parent)
+                elif isinstance(value, list) and value:
+                    if isinstance(value[0], str):
+                        out[value[0]] = (str(title), parent)
+                        walk(value[1:], value[0])
+                    else:
+                        walk(value, parent)
+
+    walk(nav, None)
+    return out
 
 
 @dataclass
@@ -73,10 +88,13 @@ class FeedSpec:
 @dataclass
 class SitePlan:
     corpus: Corpus
-    pages: list = field(default_factory=list)
+    pages: list = field(default_factory=list)  # PageData
     attachments: list = field(default_factory=list)  # (src_uri, Path)
     feeds: list = field(default_factory=list)
     page_meta: dict = field(default_factory=dict)  # src_uri of hand-written pages → meta
+    home: PageData | None = None  # the sections appended to the hand-written home page
+    nav: dict = field(default_factory=dict)  # nav_index of the configured nav
+    where: dict = field(default_factory=dict)  # generated src_uri → (title, parent src_uri)
 
     def by_src(self) -> dict:
         return {p.src_uri: p for p in self.pages}
@@ -87,6 +105,47 @@ class SitePlan:
         from disclosure.supervision.report import build_report
 
         return build_report(self.corpus)
+
+    # -------------------------------------------------------------- place in the site
+    def parent(self, src: str) -> str | None:
+        if src in self.nav:
+            return self.nav[src][1] or (HOME if src != HOME else None)
+        if src in self.where:
+            return self.where[src][1]
+        return HOME if src != HOME else None
+
+    def title_of(self, src: str, fallback: str = "") -> str:
+        if src == HOME:
+            return "首页"
+        if src in self.nav and self.nav[src][0]:
+            return self.nav[src][0]
+        if src in self.where:
+            return self.where[src][0]
+        return fallback
+
+    def crumbs(self, src: str, title: str, current: bool = True) -> list:
+        """当前位置: the links from 首页 down to the page (the page itself last, unlinked, if `current`)."""
+        chain, p, seen = [], self.parent(src), {src}
+        while p is not None and p not in seen:
+            seen.add(p)
+            chain.append(Link(self.title_of(p), url_of(p)))
+            p = self.parent(p)
+        chain.reverse()
+        if current and src != HOME:
+            chain.append(Link(self.title_of(src, title) if src in self.nav else title))
+        elif src == HOME:
+            chain = [Link("首页")]
+        return chain
+
+    def nav_src(self, src: str) -> str | None:
+        """The nearest page in the nav at or above `src`: its tab is highlighted."""
+        p, seen = src, set()
+        while p is not None and p not in seen:
+            if p in self.nav:
+                return p
+            seen.add(p)
+            p = self.parent(p)
+        return None
 
 
 def topic_ids(taxonomy: dict) -> dict:
@@ -99,10 +158,10 @@ def top_topic(topic: str) -> str:
 
 
 class Planner:
-    def __init__(self, corpus: Corpus):
+    def __init__(self, corpus: Corpus, nav=None):
         self.c = corpus
         self.cfg = corpus.cfg
-        self.plan = SitePlan(corpus)
+        self.plan = SitePlan(corpus, nav=nav_index(nav))
         self.topic_id = topic_ids(self.cfg.taxonomy)
         self.feed_by_key: dict = {}
 
@@ -118,9 +177,23 @@ class Planner:
     def page_meta(self, column: str, **extra) -> dict:
         return {"column": column, **extra}
 
+    def page(self, src_uri: str, title: str, template: str, data: dict, meta: dict, parent: str | None = None,
+             markdown: str = "") -> PageData:
+        """Register a generated page: its template and data, its place (parent) for the breadcrumbs."""
+        if parent is not None or src_uri not in self.plan.nav:
+            self.plan.where[src_uri] = (title, parent if parent is not None else HOME)
+        page = PageData(src_uri, url_of(src_uri), title, f"partials/portal/{template}", data, markdown, meta)
+        self.plan.pages.append(page)
+        return page
+
+    def finish(self, page: PageData, current: bool = True):
+        """Breadcrumbs and the tab to highlight, once every page has its place."""
+        page.meta["crumbs"] = self.plan.crumbs(page.src_uri, page.title, current)
+        page.meta["nav_src"] = self.plan.nav_src(page.src_uri)
+
     def add(self, src_uri: str, title: str, html: str, meta: dict):
-        """A page made only of generated HTML (lists, indexes); its Markdown source stays empty."""
-        self.plan.pages.append(GenPage(src_uri, title, "", meta, html_after=html))
+        """A page whose HTML is made elsewhere (the search form, the compliance report)."""
+        self.page(src_uri, title, "raw.html", {"html": html}, meta)
 
     def feed_links(self, *keys) -> list:
         out = []
@@ -131,75 +204,62 @@ class Planner:
         return out
 
     # ---------------------------------------------------------------- lists
-    def rows(self, records: list, here: str) -> str:
-        if not records:
-            return '<p class="portal-empty">暂无信息。</p>'
-        head = ('<table class="portal-list"><thead><tr><th scope="col">标题</th><th scope="col">发文字号</th>'
-                '<th scope="col">发布日期</th><th scope="col">状态</th></tr></thead><tbody>')
-        body = []
-        for r in records:
-            st = self.status(r)
-            badge = f'<span class="portal-status portal-status--{STATUS_CLASS.get(st, "valid")}">{st}</span>' if st else "—"
-            body.append(
-                f'<tr><td><a href="{rel(here, record_url(r))}">{escape(r.title)}</a>'
-                f'<br><small>{escape(self.unit_name(r))} · {r.type_label}</small></td>'
-                f'<td>{escape(r.doc_no) or "—"}</td><td><time datetime="{r.published}">{r.published}</time></td>'
-                f"<td>{badge}</td></tr>")
-        return head + "".join(body) + "</tbody></table>"
+    def row(self, r: Record) -> Row:
+        st = self.status(r)
+        withdrawn = st == "已撤回"
+        return Row(title=r.title, url=record_url(r), index_no=r.index_no, doc_no="" if withdrawn else r.doc_no,
+                   published=str(r.published), unit=self.unit_name(r), type_label=r.type_label, status=st,
+                   status_class=STATUS_CLASS.get(st, ""), summary="" if withdrawn else r.summary)
 
-    def listing(self, base: str, title: str, records: list, column: str, intro: str = "", feed_keys=()):
+    def rows(self, records: list, caption: str = "") -> Listing:
+        rows = tuple(self.row(r) for r in records)
+        return Listing(rows, show_doc_no=any(x.doc_no for x in rows), show_status=any(x.status for x in rows),
+                       caption=caption)
+
+    def listing(self, base: str, title: str, records: list, column: str, intro: str = "", feed_keys=(),
+                parent: str = HOME, see: Link | None = None, unit: dict | None = None):
         """Paginated list pages: base/index.md, base/page-2.md, …; newest first (records come sorted)."""
         chunks = [records[i : i + PER_PAGE] for i in range(0, len(records), PER_PAGE)] or [[]]
         n = len(chunks)
         feeds = self.feed_links(*feed_keys)
+        first_src = f"{base}index.md"
         for i, chunk in enumerate(chunks, 1):
-            src = f"{base}index.md" if i == 1 else f"{base}page-{i}.md"
-            here = url_of(src)
-            parts = []
-            if intro and i == 1:
-                parts.append(intro if intro.lstrip().startswith("<") else f"<p>{intro}</p>")
+            src = first_src if i == 1 else f"{base}page-{i}.md"
             first = (i - 1) * PER_PAGE + 1 if records else 0
             last = (i - 1) * PER_PAGE + len(chunk)
-            parts.append(f'<p class="portal-count">共 <strong data-count="{len(records)}">{len(records)}</strong> 条'
-                         f"，第 {first}–{last} 条，第 {i}/{n} 页</p>")
-            parts.append("")
-            parts.append(self.rows(chunk, here))
-            parts.append("")
-            if n > 1:
-                parts.append(self.pager(base, i, n, here))
-                parts.append("")
-            if feeds and i == 1:
-                links = "".join(f'<a href="{rel(here, f["rss"])}">RSS</a> · <a href="{rel(here, f["atom"])}">Atom</a>' for f in feeds)
-                parts.append(f'<p class="portal-feed">订阅本栏目：{links}</p>')
-            self.add(src, title + (f"（第 {i} 页）" if i > 1 else ""), "\n".join(parts),
-                     self.page_meta(column, feeds=feeds, list_page=i))
+            pager = Pager(len(records), first, last, i, n, self.pager_items(base, i, n) if n > 1 else ())
+            data = {"listing": self.rows(chunk), "pager": pager, "feeds": feeds if i == 1 else [],
+                    "intro": intro if i == 1 else "", "see": see if i == 1 else None,
+                    "unit": unit if i == 1 else None}
+            page_title = title + (f"（第 {i} 页）" if i > 1 else "")
+            self.page(src, page_title, "list-page.html", data, self.page_meta(column, feeds=feeds, list_page=i),
+                      parent=parent if i == 1 else first_src)
+            if i > 1:
+                self.plan.where[src] = (page_title, first_src)
 
-    def pager(self, base: str, i: int, n: int, here: str) -> str:
+    def pager_items(self, base: str, i: int, n: int) -> tuple:
         def href(k):
-            return rel(here, url_of(f"{base}index.md" if k == 1 else f"{base}page-{k}.md"))
+            return url_of(f"{base}index.md" if k == 1 else f"{base}page-{k}.md")
 
         items = []
         if i > 1:
-            items.append(f'<a href="{href(i - 1)}" rel="prev">上一页</a>')
+            items.append(PagerItem("上一页", href(i - 1), rel="prev"))
         for k in range(1, n + 1):
             if k == i:
-                items.append(f'<span aria-current="page">{k}</span>')
+                items.append(PagerItem(str(k), None, current=True))
             elif k in (1, n) or abs(k - i) <= 2:
-                items.append(f'<a href="{href(k)}">{k}</a>')
+                items.append(PagerItem(str(k), href(k)))
             elif abs(k - i) == 3:
-                items.append("<span>…</span>")
+                items.append(PagerItem("…", None))
         if i < n:
-            items.append(f'<a href="{href(i + 1)}" rel="next">下一页</a>')
-        return f'<nav class="portal-pager" aria-label="分页">{" ".join(items)}</nav>'
+            items.append(PagerItem("下一页", href(i + 1), rel="next"))
+        return tuple(items)
 
-    def index_table(self, here: str, rows: list) -> str:
+    def index_page(self, src: str, title: str, rows: list, meta: dict, intro: str = "", see: Link | None = None,
+                   heading: str = "类别", parent: str | None = None):
         """rows: (label, url, count, note)."""
-        out = ['<table class="portal-index"><thead><tr><th scope="col">类别</th><th scope="col">信息数</th>'
-               '<th scope="col">说明</th></tr></thead><tbody>']
-        for label, url, count, note in rows:
-            out.append(f'<tr><td><a href="{rel(here, url)}">{escape(label)}</a></td><td>{count}</td><td>{escape(note)}</td></tr>')
-        out.append("</tbody></table>")
-        return "".join(out)
+        data = {"rows": tuple(IndexRow(*r) for r in rows), "intro": intro, "see": see, "heading": heading}
+        self.page(src, title, "index-page.html", data, meta, parent=parent)
 
     # ---------------------------------------------------------------- plan
     def build(self) -> SitePlan:
@@ -211,9 +271,13 @@ class Planner:
         self.columns(live)
         self.annual_reports(live)
         self.service_pages()
+        self.sitemap_page()
         if self.cfg.compliance_page:
             self.compliance_page()
-        self.plan.page_meta["index.md"] = self.page_meta("首页", feeds=self.feed_links("all"))
+        self.plan.page_meta[HOME] = self.page_meta("首页", feeds=self.feed_links("all"))
+        self.plan.home = PageData(HOME, "", "首页", "partials/portal/home.html", self.home_data(live))
+        for page in self.plan.pages:
+            self.finish(page, current=not page.src_uri.startswith("records/"))
         return self.plan
 
     def compliance_page(self):
@@ -244,22 +308,37 @@ class Planner:
               '<noscript><p>站内搜索需要启用 JavaScript；也可以通过<a href="../catalogue/">信息目录</a>浏览。</p></noscript>']
         md = [line for line in md if line]
         self.add("search.md", "站内搜索", "\n".join(md), self.page_meta("站内搜索", search_page=True))
+        self.feeds_page()
 
-        here = "feeds/"
-        rows = ['<table class="portal-index"><thead><tr><th scope="col">订阅内容</th><th scope="col">条数</th>'
-                '<th scope="col">RSS 2.0</th><th scope="col">Atom</th></tr></thead><tbody>']
-        for f in self.plan.feeds:
-            rows.append(f'<tr><td><a href="{rel(here, f.page_url)}">{escape(f.title)}</a></td><td>{len(f.records)}</td>'
-                        f'<td><a href="{rel(here, f.rss)}">{f.id}.xml</a></td><td><a href="{rel(here, f.atom)}">{f.id}.atom.xml</a></td></tr>')
-        rows.append("</tbody></table>")
-        md = ["<p>使用 RSS 阅读器订阅下列地址，即可在新信息发布后及时获知。每个订阅源包含该栏目的全部信息，按发布日期由新到旧排列。</p>",
-              "".join(rows)]
-        self.add("feeds.md", "信息订阅", "\n".join(md), self.page_meta("信息订阅", feeds=self.feed_links("all")))
+    def feeds_page(self):
+        rows = tuple({"title": f.title, "url": f.page_url, "count": len(f.records), "id": f.id, "rss": f.rss,
+                      "atom": f.atom} for f in self.plan.feeds)
+        self.page("feeds.md", "信息订阅", "feeds-page.html", {"feeds": rows},
+                  self.page_meta("信息订阅", feeds=self.feed_links("all")))
+
+    def sitemap_page(self):
+        """网站地图: the nav, with every catalogue view and column under its place."""
+        children: dict = {}
+        for src, (_, parent) in self.plan.nav.items():
+            children.setdefault(parent, []).append(src)
+        for page in self.plan.pages:
+            src = page.src_uri
+            if src.startswith("records/") or "/page-" in src or src in self.plan.nav or src == "sitemap.md":
+                continue
+            children.setdefault(self.plan.parent(src), []).append(src)
+
+        def tree(src):
+            kids = [k for k in children.get(src, []) if k != HOME]
+            return {"link": Link(self.plan.title_of(src, src), url_of(src)), "children": tuple(tree(k) for k in kids)}
+
+        roots = [tree(HOME)] + [tree(s) for s in children.get(None, []) if s != HOME]
+        self.page("sitemap.md", "网站地图", "sitemap-page.html", {"tree": tuple(roots)}, self.page_meta("网站地图"))
 
     def plan_feeds(self, live):
-        feeds = [FeedSpec("all", f"{self.cfg.office} 政府信息公开：全部信息", live, "catalogue/")]
+        site = self.cfg.site_name or self.cfg.office  # the all, type and topic feeds cover every unit
+        feeds = [FeedSpec("all", f"{site}：全部信息", live, "catalogue/")]
         for t, label in RECORD_TYPES.items():
-            feeds.append(FeedSpec(f"type-{t}", f"{self.cfg.office}：{label}", [r for r in live if r.type == t],
+            feeds.append(FeedSpec(f"type-{t}", f"{site}：{label}", [r for r in live if r.type == t],
                                   f"catalogue/type/{t}/"))
         for u in self.cfg.units:
             feeds.append(FeedSpec(f"unit-{u.id}", f"{u.name}：政府信息公开", [r for r in live if r.issuer == u.id],
@@ -267,12 +346,11 @@ class Planner:
         for top, tid in self.topic_id.items():
             recs = [r for r in live if top_topic(r.topic) == top]
             if recs:
-                feeds.append(FeedSpec(f"topic-{tid}", f"{self.cfg.office}：{top}", recs, f"catalogue/topic/{tid}/"))
+                feeds.append(FeedSpec(f"topic-{tid}", f"{site}：{top}", recs, f"catalogue/topic/{tid}/"))
         self.plan.feeds = feeds
         self.feed_by_key = {f.id: f for f in feeds}
 
     def catalogues(self, live):
-        here = "catalogue/"
         by_type = self.c.group_live(lambda r: r.type)
         by_unit = self.c.group_live(lambda r: r.issuer)
         by_topic = self.c.group_live(lambda r: top_topic(r.topic))
@@ -286,167 +364,144 @@ class Planner:
                  ("按发布机构", "catalogue/unit/", len(self.cfg.units), "各单位的信息公开子栏目"),
                  ("按年份", "catalogue/year/", len(by_year), "按发布年份"),
                  ("规范性文件", "catalogue/normative/", len(normative), "现行有效与废止、失效文件")]
-        md = [f"<p>本目录收录{escape(self.cfg.office)}及所属单位主动公开的政府信息，共 {len(live)} 条。"
-              "可按类型、主题、发布机构和年份浏览，也可使用站内搜索。机器可读的目录数据见 "
-              f'<a href="{rel(here, "catalogue.json")}">catalogue.json</a>。</p>',
-              self.index_table(here, views)]
-        self.add("catalogue/index.md", "信息目录", "\n".join(md), self.page_meta("信息目录", feeds=self.feed_links("all")))
+        intro = (f"本目录收录{self.cfg.office}及所属单位主动公开的政府信息，共 {len(live)} 条。"
+                 "可按类型、主题、发布机构和年份浏览，也可使用站内搜索。")
+        self.index_page("catalogue/index.md", "信息目录", views, self.page_meta("信息目录", feeds=self.feed_links("all")),
+                        intro=intro, see=Link("机器可读的目录数据 catalogue.json", "catalogue.json"))
 
         # by type
-        here = "catalogue/type/"
         rows = [(TYPE_PLURAL[t], f"catalogue/type/{t}/", len(by_type.get(t, [])), label) for t, label in RECORD_TYPES.items()]
-        self.add("catalogue/type/index.md", "按信息类型", self.index_table(here, rows),
-                 self.page_meta("按信息类型"))
+        self.index_page("catalogue/type/index.md", "按信息类型", rows, self.page_meta("按信息类型"))
         for t in RECORD_TYPES:
-            self.listing(f"catalogue/type/{t}/", TYPE_PLURAL[t], by_type.get(t, []), TYPE_PLURAL[t], feed_keys=(f"type-{t}",))
+            self.listing(f"catalogue/type/{t}/", TYPE_PLURAL[t], by_type.get(t, []), TYPE_PLURAL[t],
+                         feed_keys=(f"type-{t}",), parent="catalogue/type/index.md")
 
         # by topic
-        here = "catalogue/topic/"
         rows = [(top, f"catalogue/topic/{tid}/", len(by_topic[top]),
                  "、".join(sorted({r.topic.split("\\", 1)[-1] for r in by_topic[top]})))
                 for top, tid in self.topic_id.items() if top in by_topic]
-        self.add("catalogue/topic/index.md", "按主题分类",
-                 "<p>主题分类采用国务院公文主题分类。</p>" + self.index_table(here, rows), self.page_meta("按主题分类"))
+        self.index_page("catalogue/topic/index.md", "按主题分类", rows, self.page_meta("按主题分类"),
+                        intro="主题分类采用国务院公文主题分类。")
         for top, tid in self.topic_id.items():
             if top in by_topic:
-                self.listing(f"catalogue/topic/{tid}/", top, by_topic[top], top, feed_keys=(f"topic-{tid}",))
+                self.listing(f"catalogue/topic/{tid}/", top, by_topic[top], top, feed_keys=(f"topic-{tid}",),
+                             parent="catalogue/topic/index.md")
 
         # by unit: each unit's sub-portal
-        here = "catalogue/unit/"
         rows = [(u.name, f"catalogue/unit/{u.id}/", len(by_unit.get(u.id, [])), u.level_label) for u in self.cfg.units]
-        self.add("catalogue/unit/index.md", "按发布机构", self.index_table(here, rows), self.page_meta("按发布机构"))
+        self.index_page("catalogue/unit/index.md", "按发布机构", rows, self.page_meta("按发布机构"))
         for u in self.cfg.units:
             recs = by_unit.get(u.id, [])
-            base = f"catalogue/unit/{u.id}/"
-            reports = [r for r in recs if r.type == "annual-report"]
-            norm = [r for r in recs if r.type == "normative"]
-            intro = [f'<dl class="portal-unit"><dt>统一社会信用代码</dt><dd>{u.code}</dd><dt>机构类别</dt><dd>{u.level_label}</dd></dl>']
-            if reports:
-                intro.append('<h2 id="reports">政府信息公开年报</h2><ul>' + "".join(
-                    f'<li><a href="{rel(base, record_url(r))}">{escape(r.title)}</a>（{r.published}）</li>' for r in reports) + "</ul>")
-            if norm:
-                intro.append('<h2 id="normative">规范性文件</h2><ul>' + "".join(
-                    f'<li><a href="{rel(base, record_url(r))}">{escape(r.title)}</a> {escape(r.doc_no)}（{self.status(r)}）</li>'
-                    for r in norm) + "</ul>")
-            intro.append('<h2 id="all">全部信息</h2>')
-            self.listing(base, u.name, recs, u.name, intro="\n\n".join(intro), feed_keys=(f"unit-{u.id}",))
+            unit = {"name": u.name, "code": u.code, "level": u.level_label,
+                    "reports": tuple((Link(r.title, record_url(r)), str(r.published)) for r in recs if r.type == "annual-report"),
+                    "normative": tuple((Link(r.title, record_url(r)), r.doc_no, self.status(r))
+                                       for r in recs if r.type == "normative")}
+            self.listing(f"catalogue/unit/{u.id}/", u.name, recs, u.name, feed_keys=(f"unit-{u.id}",),
+                         parent="catalogue/unit/index.md", unit=unit)
 
         # by year
-        here = "catalogue/year/"
         years = sorted(by_year, reverse=True)
         rows = [(f"{y} 年", f"catalogue/year/{y}/", len(by_year[y]), "") for y in years]
-        self.add("catalogue/year/index.md", "按年份", self.index_table(here, rows), self.page_meta("按年份"))
+        self.index_page("catalogue/year/index.md", "按年份", rows, self.page_meta("按年份"))
         for y in years:
-            self.listing(f"catalogue/year/{y}/", f"{y} 年发布的信息", by_year[y], "按年份")
+            self.listing(f"catalogue/year/{y}/", f"{y} 年发布的信息", by_year[y], "按年份", parent="catalogue/year/index.md")
 
         # normative documents: current, and the separate list of repealed and expired ones
-        intro = ('现行有效的行政规范性文件（含已部分修改的文件）。已废止和已失效的文件见'
-                 f'<a href="{rel("catalogue/normative/", "catalogue/normative/invalid/")}">废止和失效的规范性文件</a>。')
-        self.listing("catalogue/normative/", "行政规范性文件", current, "行政规范性文件", intro=intro, feed_keys=("type-normative",))
+        self.listing("catalogue/normative/", "行政规范性文件", current, "行政规范性文件",
+                     intro="现行有效的行政规范性文件（含已部分修改的文件）。",
+                     see=Link("废止和失效的规范性文件", "catalogue/normative/invalid/"), feed_keys=("type-normative",))
         self.listing("catalogue/normative/invalid/", "废止和失效的规范性文件", invalid, "行政规范性文件",
-                     intro="以下文件已废止或已失效，不再作为行政管理的依据，保留原文供查阅。")
+                     intro="以下文件已废止或已失效，不再作为行政管理的依据，保留原文供查阅。",
+                     parent="catalogue/normative/index.md")
 
     def columns(self, live):
         by_col = self.c.group_live(lambda r: r.column)
-        here = "xxgk/fdzdgknr/"
         rows = [(c.name, f"xxgk/fdzdgknr/{c.id}/", len(by_col.get(c.id, [])), c.item) for c in self.cfg.columns]
-        md = ["<p>依据《中华人民共和国政府信息公开条例》第二十条、第二十一条，按下列栏目主动公开政府信息。</p>",
-              self.index_table(here, rows)]
-        self.add("xxgk/fdzdgknr/index.md", "法定主动公开内容", "\n".join(md), self.page_meta("法定主动公开内容"))
+        self.index_page("xxgk/fdzdgknr/index.md", "法定主动公开内容", rows, self.page_meta("法定主动公开内容"),
+                        intro="依据《中华人民共和国政府信息公开条例》第二十条、第二十一条，按下列栏目主动公开政府信息。",
+                        heading="栏目")
         for c in self.cfg.columns:
-            self.listing(f"xxgk/fdzdgknr/{c.id}/", c.name, by_col.get(c.id, []), c.name, intro=f"{c.item}" if c.item else "")
+            self.listing(f"xxgk/fdzdgknr/{c.id}/", c.name, by_col.get(c.id, []), c.name, intro=c.item,
+                         parent="xxgk/fdzdgknr/index.md")
         sub = [("政府信息公开指南", "xxgk/guide/", "", "信息分类、获取方式、工作机构及联系方式"),
                ("政府信息公开制度", "xxgk/system/", "", "主动公开、依申请公开、保密审查等工作制度"),
                ("法定主动公开内容", "xxgk/fdzdgknr/", len([r for r in live if r.column]), "《条例》第二十条规定的主动公开内容"),
                ("政府信息公开年报", "xxgk/annual-reports/", len([r for r in live if r.type == "annual-report"]), "各单位年度报告"),
                ("依申请公开", "xxgk/apply/", "", "申请方式、申请表和办理时限")]
-        md = [f"<p>{escape(self.cfg.office)}政府信息公开专栏，按照国务院办公厅统一要求设置政府信息公开指南、"
-              "政府信息公开制度、法定主动公开内容、政府信息公开年报四个子栏目，并提供依申请公开渠道。</p>",
-              self.index_table("xxgk/", sub)]
-        self.add("xxgk/index.md", "政府信息公开", "\n".join(md), self.page_meta("政府信息公开", feeds=self.feed_links("all")))
+        intro = (f"{self.cfg.office}政府信息公开专栏，按照国务院办公厅统一要求设置政府信息公开指南、"
+                 "政府信息公开制度、法定主动公开内容、政府信息公开年报四个子栏目，并提供依申请公开渠道。")
+        self.index_page("xxgk/index.md", "政府信息公开", sub, self.page_meta("政府信息公开", feeds=self.feed_links("all")),
+                        intro=intro, heading="子栏目")
 
     def annual_reports(self, live):
         reports = [r for r in live if r.type == "annual-report"]
-        here = "xxgk/annual-reports/"
         years = sorted({r.year for r in reports}, reverse=True)
-        md = ["<p>各单位按照《中华人民共和国政府信息公开条例》第四十九条、第五十条，于每年1月31日前（政府部门）"
-              "或3月31日前（县级人民政府）公布上一年度政府信息公开工作年度报告。</p>"]
-        for y in years:
-            md.append(f'<h2 id="y{y}">{y} 年度</h2>')
-            md.append(self.rows([r for r in reports if r.year == y], here))
-        self.add("xxgk/annual-reports/index.md", "政府信息公开年报", "\n".join(md),
-                 self.page_meta("政府信息公开年报", feeds=self.feed_links("type-annual-report")))
+        groups = tuple((y, self.rows([r for r in reports if r.year == y], caption=f"{y} 年度")) for y in years)
+        self.page("xxgk/annual-reports/index.md", "政府信息公开年报", "annual-index.html", {"years": groups},
+                  self.page_meta("政府信息公开年报", feeds=self.feed_links("type-annual-report")))
 
     # ---------------------------------------------------------------- record pages
+    def list_page_of(self, r: Record) -> str:
+        """The list a record belongs to: its 公开目录 column, else the annual reports or its type's list."""
+        if r.column and self.cfg.column(r.column):
+            return f"xxgk/fdzdgknr/{self.cfg.column(r.column).id}/index.md"
+        if r.type == "annual-report":
+            return "xxgk/annual-reports/index.md"
+        return f"catalogue/type/{r.type}/index.md"
+
     def record_page(self, r: Record):
         here = record_url(r)
         unit = self.cfg.unit(r.issuer)
         status = self.status(r)
         withdrawn = self.c.withdrawn(r)
-        before = [self.banner(r, status, here), self.meta_block(r, unit, status), self.search_data(r, unit, status)]
-        after = []
+        list_src = self.list_page_of(r)
+        column_name = self.cfg.column(r.column).name if r.column else TYPE_PLURAL[r.type]
+        list_title = column_name if r.column else ("政府信息公开年报" if r.type == "annual-report" else TYPE_PLURAL[r.type])
+        common = dict(title=r.title, index_no=r.index_no, type=r.type, type_label=r.type_label, unit=unit.name,
+                      written=str(r.written), published=str(r.published), column=Link(list_title, url_of(list_src)),
+                      status=status, status_class=STATUS_CLASS.get(status, ""), related=self.related(r))
         if withdrawn:
-            body = ""
-            before.append(f'<div class="portal-withdrawn" role="note"><p><strong>本信息已于 {r.withdrawn.date} 撤回。</strong></p>'
-                          f"<p>撤回理由：{escape(r.withdrawn.reason)}</p></div>")
+            # 行政处罚法 第四十八条: title, 索引号, dates and the reason only, everywhere
+            view = RecordView(**common, withdrawn_date=str(r.withdrawn.date), withdrawn_reason=r.withdrawn.reason,
+                              banner=Banner("withdrawn", str(r.withdrawn.date)))
+            body, record_meta = "", {"title": r.title, "pubdate": r.published.isoformat(), "source": unit.name,
+                                     "index_no": r.index_no}
         else:
+            view = RecordView(
+                **common, topic=r.topic, doc_no=r.doc_no, reg_no=r.reg_no,
+                effective=str(r.effective) if r.effective else "", expires=str(r.expires) if r.expires else "",
+                year=r.year, keywords=tuple(r.keywords), genre=r.genre, summary=r.summary,
+                banner=self.banner(r, status), attachments=self.attachments(r),
+                interpretations=tuple(Link(x.title, record_url(x)) for x in self.c.inverse("interprets", r)),
+                annual=annual_view(r.tables) if r.type == "annual-report" and r.tables else None)
             body = r.body.strip()
-            if r.type == "annual-report" and r.tables:
-                after.append(annual_tables.render(r.tables))
-            if r.attachments:
-                after.append(self.attachments(r))
-        after.append(self.related(r, here))
-        self.plan.pages.append(GenPage(
-            f"records/{r.slug}.md", r.title, body,
-            self.page_meta(
-                self.cfg.column(r.column).name if r.column else TYPE_PLURAL[r.type],
-                record={"title": r.title, "pubdate": r.published.isoformat(), "source": unit.name,
-                        "index_no": r.index_no, "doc_no": r.doc_no, "keywords": "，".join(r.keywords),
-                        "description": r.summary},
-                searchable=True,
-            ),
-            html_before="\n".join(x for x in before if x), html_after="\n".join(x for x in after if x)))
-        if not withdrawn:
+            record_meta = {"title": r.title, "pubdate": r.published.isoformat(), "source": unit.name,
+                           "index_no": r.index_no, "doc_no": r.doc_no, "keywords": "，".join(r.keywords),
+                           "description": r.summary}
             for a in r.attachments:
-                self.plan.attachments.append((f"records/{r.slug}/{Path(a.file).name}", a.path))
+                self.plan.attachments.append((f"records/{r.slug}/{a.name}", a.path))  # unique, URL-safe (records.py)
+        data = {"record": view, "search_html": self.search_data(r, unit, status)}
+        self.page(f"records/{r.slug}.md", r.title, "record.html", data,
+                  self.page_meta(column_name, record=record_meta, searchable=True),
+                  parent=list_src, markdown=body)
 
-    def banner(self, r: Record, status: str, here: str) -> str:
-        if status == "已撤回":
-            return f'<div class="portal-banner portal-banner--withdrawn" role="note"><strong>已撤回</strong>：本信息已于 {r.withdrawn.date} 撤回。</div>'
+    def banner(self, r: Record, status: str) -> Banner | None:
         if status == "废止":
             by = self.c.by_index.get(r.repealed.by)
-            what = f'<a href="{rel(here, record_url(by))}">{escape(by.title)}</a>' if by and by.is_live(self.c.as_of) else escape(r.repealed.by)
-            return (f'<div class="portal-banner portal-banner--repealed" role="note"><strong>已废止</strong>：'
-                    f"本文件已于 {r.repealed.date} 废止（废止依据：{what}），不再作为行政管理的依据。</div>")
+            if by and by.is_live(self.c.as_of):
+                link = Link(by.title, record_url(by))
+            elif by:  # a record not published yet: never print its 索引号 on a public page
+                link = Link("另行发布的文件")
+            else:  # the 文号 of an act outside this site, as written
+                link = Link(r.repealed.by)
+            return Banner("repealed", str(r.repealed.date), by=link)
         if status == "失效":
-            return (f'<div class="portal-banner portal-banner--expired" role="note"><strong>已失效</strong>：'
-                    f"本文件有效期至 {r.expires}，已到期失效，不再作为行政管理的依据。</div>")
+            return Banner("expired", str(r.expires))
         if status == "已修改":
-            links = "、".join(f'<a href="{rel(here, record_url(a))}">{escape(a.title)}</a>'
-                             for idx in r.amended_by if (a := self.c.by_index.get(idx)) and a.is_live(self.c.as_of))
-            return (f'<div class="portal-banner portal-banner--amended" role="note"><strong>已修改</strong>：'
-                    f"本文件已被 {links} 修改，请结合修改后的规定阅读。</div>")
-        return ""
-
-    def meta_block(self, r: Record, unit, status: str) -> str:
-        cells = [("索引号", r.index_no), ("主题分类", r.topic or "—"),
-                 ("发布机构", unit.name), ("成文日期", str(r.written)),
-                 ("发文字号", r.doc_no or "—"), ("发布日期", str(r.published))]
-        if r.type == "normative":
-            cells += [("有效性", status), ("登记编号", r.reg_no or "—"),
-                      ("施行日期", str(r.effective) if r.effective else "—"), ("有效期至", str(r.expires) if r.expires else "—")]
-        if r.type == "annual-report":
-            cells += [("报告年度", f"{r.year} 年"), ("信息类型", r.type_label)]
-        if r.keywords or r.genre:
-            cells += [("主题词", "　".join(r.keywords) or "—"), ("体裁", r.genre or "—")]
-        rows = []
-        for i in range(0, len(cells), 2):
-            pair = cells[i : i + 2]
-            rows.append("<tr>" + "".join(f'<th scope="row">{k}</th><td>{escape(v)}</td>' for k, v in pair) + "</tr>")
-        rows.append(f'<tr><th scope="row">标题</th><td colspan="3">{escape(r.title)}</td></tr>')
-        if r.summary:
-            rows.append(f'<tr><th scope="row">内容概述</th><td colspan="3">{escape(r.summary)}</td></tr>')
-        return f'<table class="portal-meta" aria-label="信息元数据"><tbody>{"".join(rows)}</tbody></table>'
+            links = tuple(Link(a.title, record_url(a)) for idx in r.amended_by
+                          if (a := self.c.by_index.get(idx)) and a.is_live(self.c.as_of))
+            return Banner("amended", links=links)
+        return None
 
     def search_data(self, r: Record, unit, status: str) -> str:
         """Pagefind filters, metadata and sort key (the sort key on every record, or it drops out of sorted results)."""
@@ -463,16 +518,11 @@ class Planner:
         inner = "".join(f"<span {attr}=\"{escape(k)}:{escape(v)}\"></span>" for attr, k, v in spans)
         return f'<div class="portal-search-data" hidden>{inner}</div>'
 
-    def attachments(self, r: Record) -> str:
-        items = []
-        for a in r.attachments:
-            name = Path(a.file).name
-            kind = FILE_TYPES.get(a.suffix, a.suffix.upper() or "文件")
-            items.append(f'<li><a href="{escape(name)}" download{attrs(type=_mime(a.suffix))}>{escape(a.title)}</a> '
-                         f'<span class="portal-file">（{kind}，{human_size(a.size)}）</span></li>')
-        return '<h2 id="attachments">附件</h2><ul class="portal-attachments">' + "".join(items) + "</ul>"
+    def attachments(self, r: Record) -> tuple:
+        return tuple(AttachmentView(a.title, a.name, FILE_TYPES.get(a.suffix, a.suffix.upper() or "文件"),
+                                    human_size(a.size), _mime(a.suffix)) for a in r.attachments)
 
-    def related(self, r: Record, here: str) -> str:
+    def related(self, r: Record) -> tuple:
         live = lambda idx: (x := self.c.by_index.get(idx)) is not None and x.is_live(self.c.as_of) and x
         links = []
         if r.interprets and (doc := live(r.interprets)):
@@ -494,35 +544,53 @@ class Planner:
                 links.append(("相关信息", doc))
         for x in self.c.inverse("related", r):
             links.append(("相关信息", x))
-        if not links:
-            return ""
-        items = "".join(f'<li>{label}：<a href="{rel(here, record_url(doc))}">{escape(doc.title)}</a></li>' for label, doc in links)
-        return f'<h2 id="related">相关信息</h2><ul class="portal-related">{items}</ul>'
+        return tuple((label, Link(doc.title, record_url(doc))) for label, doc in links)
+
+    def home_data(self, live, per_type: int = 6) -> dict:
+        """The column entries and the latest of each type, appended to the hand-written home page."""
+        entries = (("政府信息公开指南", "xxgk/guide/"), ("政府信息公开制度", "xxgk/system/"),
+                   ("法定主动公开内容", "xxgk/fdzdgknr/"), ("政府信息公开年报", "xxgk/annual-reports/"),
+                   ("依申请公开", "xxgk/apply/"), ("行政规范性文件", "catalogue/normative/"), ("站内搜索", "search/"))
+        latest = []
+        for t, label in TYPE_PLURAL.items():
+            recs = [r for r in live if r.type == t][:per_type]
+            if recs:
+                latest.append({"type": t, "label": label, "more": f"catalogue/type/{t}/",
+                               "records": tuple((Link(r.title, record_url(r)), str(r.published)) for r in recs)})
+        return {"entries": tuple(Link(*e) for e in entries), "latest": tuple(latest)}
 
 
 def _mime(suffix: str) -> str | None:
     return {"pdf": "application/pdf", "csv": "text/csv", "txt": "text/plain"}.get(suffix)
 
 
-def plan_site(corpus: Corpus) -> SitePlan:
-    return Planner(corpus).build()
+def annual_view(tables: dict) -> dict:
+    """Tables 2–4 of an annual report as plain data for partials/portal/annual-table.html."""
+    out = {}
+    get = annual_tables._get
+    t2 = tables.get("table2") or {}
+    if t2:
+        out["table2"] = {"rules": [get(t2, f"rules.{k}") for k in ("issued", "repealed", "in_force")],
+                         "normative": [get(t2, f"normative.{k}") for k in ("issued", "repealed", "in_force")],
+                         **{k: t2.get(k, "") for k in ("licensing", "punishment", "enforcement", "fees")}}
+    t3 = tables.get("table3") or {}
+    if t3:
+        groups = []
+        for group, (glabel, leaves) in annual_tables.T3_GROUPS.items():
+            for i, (key, label) in enumerate(leaves):
+                groups.append((f"{glabel} {label}" if i == 0 else label, list(get(t3, f"{group}.{key}") or [])))
+        out["table3"] = {"columns": annual_tables.T3_COLUMNS,
+                         "new": list(get(t3, "new") or []), "carried_over": list(get(t3, "carried_over") or []),
+                         "granted": list(get(t3, "granted") or []), "partly": list(get(t3, "partly") or []),
+                         "groups": groups, "total": list(get(t3, "total") or []),
+                         "carried_forward": list(get(t3, "carried_forward") or []),
+                         "result_rows": 2 + len(groups) + 1}
+    t4 = tables.get("table4") or {}
+    if t4:
+        out["table4"] = {"parts": annual_tables.T4_PARTS,
+                         "cells": [v for key, _ in annual_tables.T4_GROUPS for v in (t4.get(key) or [""] * 5)]}
+    return out
 
 
-def home_sections(plan: SitePlan, per_type: int = 6) -> str:
-    """Markdown appended to the hand-written home page: the column entries and the latest of each type."""
-    c = plan.corpus
-    entries = [("政府信息公开指南", "xxgk/guide/"), ("政府信息公开制度", "xxgk/system/"),
-               ("法定主动公开内容", "xxgk/fdzdgknr/"), ("政府信息公开年报", "xxgk/annual-reports/"),
-               ("依申请公开", "xxgk/apply/"), ("行政规范性文件", "catalogue/normative/"), ("站内搜索", "search/")]
-    out = ['<nav class="portal-entries" aria-label="栏目入口"><ul>' +
-           "".join(f'<li><a href="{url}">{label}</a></li>' for label, url in entries) + "</ul></nav>", ""]
-    for t, label in TYPE_PLURAL.items():
-        recs = [r for r in c.live if r.type == t][:per_type]
-        if not recs:
-            continue
-        out.append(f'<section class="portal-latest" aria-labelledby="latest-{t}"><h2 id="latest-{t}">最新{label}</h2><ul>')
-        out.append("".join(f'<li><a href="{record_url(r)}">{escape(r.title)}</a> <time datetime="{r.published}">{r.published}</time></li>'
-                           for r in recs))
-        out.append(f'</ul><p><a href="catalogue/type/{t}/">更多{label}</a></p></section>')
-        out.append("")
-    return "\n".join(out)
+def plan_site(corpus: Corpus, nav=None) -> SitePlan:
+    return Planner(corpus, nav).build()

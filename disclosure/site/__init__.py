@@ -1,0 +1,1 @@
+"""The public site: planner (corpus → page data), templates glue, feeds, search index, MkDocs glue."""
