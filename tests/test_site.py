@@ -221,8 +221,9 @@ class _Refs(HTMLParser):
         self.urls = []
 
     def handle_starttag(self, tag, attrs):
+        # what the browser loads or submits to; a plain <a href> to another site is a link, not a request
         for k, v in attrs:
-            if k in ("href", "src", "action", "srcset", "poster", "data") and v:
+            if k in ("href", "src", "action", "srcset", "poster", "data") and v and not (tag == "a" and k == "href"):
                 self.urls.append(v)
 
 
