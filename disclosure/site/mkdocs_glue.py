@@ -91,6 +91,12 @@ class Portal:
                  f"{len(corpus.records) - len(corpus.live)} 条草稿或定时发布未生成")
         self.plan = plan_site(corpus)
         self._pages_cache = None
+        # search (disclosure/site/search.py): each record page's rendered body, as it is rendered
+        from disclosure.site.search import BodyCapture
+
+        if getattr(self, "search_capture", None):
+            self.search_capture.close()
+        self.search_capture = BodyCapture() if os.environ.get("DISCLOSURE_SEARCH", "1") != "0" else None
 
         records_prefix = self.cfg.records_dir.rstrip("/") + "/"
         for f in list(files):
@@ -135,6 +141,8 @@ class Portal:
 
     def on_page_content(self, html: str, page) -> str:
         gen = self._pages.get(page.file.src_uri) if self.plan else None
+        if gen and getattr(self, "search_capture", None):  # search index input: the sanitised body
+            self.search_capture.add(page.file.src_uri, html)
         return gen.wrap(html) if gen else html
 
     @property
@@ -201,8 +209,15 @@ class Portal:
         records = [i for i, f in enumerate(self.offloaded) if f.src_uri.startswith("records/")]
         rest = [i for i, f in enumerate(self.offloaded) if not f.src_uri.startswith("records/")]
         self.render_offloaded(records)
-        # only record pages are indexed: index them while the lists, sitemap and feeds are written
-        indexing = start_index(site_dir) if search and records else None
+        # only records are indexed: index them while the lists, sitemap and feeds are written
+        indexing = None
+        if search and self.search_capture:
+            from disclosure.site.search import docs_from_plan
+
+            docs = docs_from_plan(self.plan, self.search_capture.collect())
+            cache = os.environ.get("DISCLOSURE_CACHE_DIR")
+            indexing = start_index(docs, site_dir, Path(cache) / "search" if cache else None,
+                                   jobs=int(os.environ.get("DISCLOSURE_JOBS") or 0) or 2)
         try:
             self.render_offloaded(rest)
             log.info(f"政府信息公开：另行生成 {len(self.offloaded)} 个目录外页面，用时 {time.perf_counter() - started:.1f} 秒")
@@ -214,3 +229,6 @@ class Portal:
         finally:
             if indexing and indexing.poll() is None:
                 indexing.kill()
+            if self.search_capture:
+                self.search_capture.close()
+                self.search_capture = None
