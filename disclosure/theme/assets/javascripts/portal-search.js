@@ -307,6 +307,18 @@
 
   function submit() { run(true); }
 
+  // Programmatic access to the same search (tests and diagnostics): every result, in display order.
+  window.PortalSearch = {
+    ready: ready,
+    query: async function (q, filters, sort) {
+      await ready;
+      var state = { q: (q || "").trim(), filters: filters || {}, sort: sort || "" };
+      var rows = await find(state, A.queryPhrases(state.q));
+      var data = await Promise.all(rows.map(function (row) { return row.r.data(); }));
+      return data.map(function (d, i) { return { url: d.url, tier: rows[i].tier, title: value(d, "标题") }; });
+    },
+  };
+
   form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
   selects.concat([sortSel]).forEach(function (s) { s.addEventListener("change", submit); });
   moreBtn.addEventListener("click", function () { more(true); });
