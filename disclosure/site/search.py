@@ -390,15 +390,31 @@ class _Service:
             self.proc.wait()
 
 
+_OUT_MARK = "__pagefind_bundle__"
+
+
 def _index_shard(records: list[dict], out_dir: Path) -> None:
+    """Index one shard and write its bundle to out_dir.
+
+    The files are fetched with GetFiles and written here: Pagefind's own WriteFiles answers before
+    its (tokio) file writes are flushed, and the service exits as soon as its input closes, so the
+    last files it writes (pagefind-entry.json) can come out empty."""
     svc = _Service()
     try:
-        config = {"force_language": LANGUAGE, "include_characters": INCLUDE_CHARACTERS, "write_playground": False}
+        config = {"force_language": LANGUAGE, "include_characters": INCLUDE_CHARACTERS, "write_playground": False,
+                  "output_path": _OUT_MARK}
         index_id = svc.call({"type": "NewIndex", "config": config})["index_id"]
         svc.add_all(index_id, records)  # in order: page numbers follow it (newest first)
-        svc.call({"type": "WriteFiles", "index_id": index_id, "output_path": str(out_dir)})
+        files = svc.call({"type": "GetFiles", "index_id": index_id})["files"]
     finally:
         svc.close()
+    for f in files:
+        rel = f["path"].replace("\\", "/").split(_OUT_MARK + "/", 1)[-1]
+        dest = out_dir / rel
+        if not dest.resolve().is_relative_to(out_dir.resolve()):
+            raise SearchIndexError(f"搜索索引生成失败：pagefind 返回了意外的文件路径 {f['path']}")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(base64.b64decode(f["content"]))
 
 
 def _finish_bundle(bundle: Path, primary: bool) -> None:
