@@ -113,7 +113,7 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def download(n: int, queries=("食品安全监督抽检", "青岚县教育局关于做好2024年义务教育均衡发展工作的通知")) -> None:
+def download(n: int, queries=("食品安全监督抽检", "青岚县教育局2024年义务教育均衡发展工作实施方案")) -> None:
     from playwright.sync_api import sync_playwright
 
     site = HERE / "out" / f"build-{n}"
@@ -145,12 +145,22 @@ def download(n: int, queries=("食品安全监督抽检", "青岚县教育局关
         def report(label, rows):
             search = [r for r in rows if "/pagefind/" in r[0] or "portal-search" in r[0] or "portal-analysis" in r[0]
                       or "portal-t2s" in r[0]]
+            kinds: dict = {}
+            for u, raw, gz in rows:
+                k = ("index chunks" if u.endswith(".pf_index") else "fragments" if u.endswith(".pf_fragment")
+                     else "filters" if u.endswith(".pf_filter") else "pf_meta" if u.endswith(".pf_meta")
+                     else "wasm" if ".pagefind" in u and "wasm" in u else "pagefind.js/worker" if "pagefind" in u and u.endswith(".js")
+                     else "our search js/data" if "portal-" in u else "page and theme")
+                n, b = kinds.get(k, (0, 0))
+                kinds[k] = (n + 1, b + gz)
+            detail = ", ".join(f"{k} {b / 1024:.1f} KB/{n}" for k, (n, b) in sorted(kinds.items(), key=lambda kv: -kv[1][1]))
             print(f"  {label}: {len(rows)} requests, {sum(r[1] for r in rows) / 1024:6.1f} KB as served here "
                   f"({sum(r[2] for r in rows) / 1024:6.1f} KB with gzip for text); search files alone "
-                  f"{sum(r[2] for r in search) / 1024:6.1f} KB gzip in {len(search)} requests")
+                  f"{sum(r[2] for r in search) / 1024:6.1f} KB gzip in {len(search)} requests\n    ({detail})")
 
         page.goto(base + "search/?q=" + queries[0])
         wait()
+        page.wait_for_timeout(1500)  # responses still being read
         report(f"cold first query {queries[0]!r} (page, theme and index)", got)
         status = page.inner_text("#search-status")
         got.clear()
@@ -158,6 +168,7 @@ def download(n: int, queries=("食品安全监督抽检", "青岚县教育局关
         page.press("#q", "Enter")
         page.wait_for_function(f"() => document.getElementById('search-status').textContent !== {json.dumps(status)}"
                                " && /找到|没有/.test(document.getElementById('search-status').textContent)", timeout=60000)
+        page.wait_for_timeout(1500)
         report(f"second query {queries[1]!r}", got)
         print("  " + page.inner_text("#search-status"))
         browser.close()

@@ -360,13 +360,13 @@ def test_python_and_javascript_analysis_agree(page, demo):
     page.evaluate("(t) => window.PortalAnalysis.setTable(t)", json.loads((JS / "portal-t2s.json").read_text(encoding="utf-8")))
     js = page.evaluate("""(xs) => xs.map((s) => {
         const A = window.PortalAnalysis;
-        return [A.indexTokens(s), A.queryPhrases(s).map((p) => [p.tokens, p.prefix, A.pagefindQuery(p, false),
-                A.pagefindQuery(p, true)]), A.exactToken(s), A.titleTokens(s), A.fold(s)];
+        return [A.indexTokens(s), A.queryPhrases(s).map((p) => [p.tokens, p.prefix, A.pagefindQuery(p)]),
+                A.exactKey(s), A.fold(s)];
     })""", samples)
     for s, got in zip(samples, js):
         want = [analysis.index_tokens(s),
-                [[list(p.tokens), p.prefix, p.pagefind_query(), p.pagefind_query(True)] for p in analysis.query_phrases(s)],
-                analysis.exact_token(s), analysis.title_tokens(s), analysis.fold(s)]
+                [[list(p.tokens), p.prefix, p.pagefind_query()] for p in analysis.query_phrases(s)],
+                analysis.exact_key(s), analysis.fold(s)]
         assert got == want, f"{s!r}: JS {got} != Python {want}"
 
 

@@ -27,9 +27,10 @@ which Pagefind checks exactly for a quoted query (`exact_term` in pagefind_web):
 semantics, no prefix guessing, nothing found when a token is missing. A one-character query is a
 prefix search instead (every bigram starting with that character, or the character alone).
 
-Synthetic tokens give the ranking tiers as separate, cheap lookups: `ｘ` + a hash of a normalised
-title, 文号 or 索引号 (exact match), `ｔ` + each title token (title match). The full-width
-prefixes cannot come out of step 1 (NFKC folds them), so they never collide with text. `ｗ` is on
+Ranking needs no extra tokens: the title fills the first positions of each record (search.py), so
+a match position tells a title match, and an exact title / 文号 / 索引号 match is checked on the
+few candidates with `exact_key`. One synthetic token, `ｗ`, a full-width letter that step 1 can
+never produce (NFKC folds it), is on
 every record: its exact search lists all records in index order (newest first), which orders any
 result set and serves a filter-only search with one small chunk instead of the word index.
 """
@@ -44,8 +45,6 @@ from pathlib import Path
 
 T2S_FILE = Path(__file__).resolve().parent.parent / "theme" / "assets" / "javascripts" / "portal-t2s.json"
 RUN_SEPARATOR = "·"  # not a letter or digit: Pagefind counts a position but indexes no word
-EXACT_PREFIX = "ｘ"
-TITLE_PREFIX = "ｔ"
 ALL_TOKEN = "ｗ"  # on every record: its exact search lists all records in index (newest first) order
 _WS_EXTRA = "\t\n\x0b\x0c\r\x85"
 
@@ -197,9 +196,9 @@ class Phrase:
     tokens: tuple
     prefix: bool  # a single Chinese character: a prefix search, not an exact phrase
 
-    def pagefind_query(self, title_only: bool = False) -> str:
-        toks = [TITLE_PREFIX + t for t in self.tokens] if title_only else list(self.tokens)
-        return " ".join(toks) if self.prefix else '"' + " ".join(toks) + '"'
+    def pagefind_query(self) -> str:
+        toks = " ".join(self.tokens)
+        return toks if self.prefix else '"' + toks + '"'
 
 
 def query_phrases(query: str) -> list[Phrase]:
@@ -218,33 +217,6 @@ def query_phrases(query: str) -> list[Phrase]:
 def exact_key(text: str) -> str:
     """Spaces, punctuation and their widths ignored: 青政规〔2025〕2号 = 青政规[2025]2号 = 青政规［2025］2号."""
     return "".join(u.text for run in runs(text) for u in run)
-
-
-def fnv1a64(data: bytes) -> int:
-    h = 0xCBF29CE484222325
-    for b in data:
-        h ^= b
-        h = (h * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return h
-
-
-def _base36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-        if n == 0:
-            return out
-
-
-def exact_token(text: str) -> str | None:
-    key = exact_key(text)
-    return EXACT_PREFIX + _base36(fnv1a64(key.encode("utf-8"))) if key else None
-
-
-def title_tokens(title: str) -> list[str]:
-    return [t if t == RUN_SEPARATOR else TITLE_PREFIX + t for t in index_tokens(title)]
 
 
 def main(argv=None):  # pragma: no cover - maintenance command

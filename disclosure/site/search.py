@@ -56,7 +56,8 @@ BUNDLE_DIR = "pagefind"
 UNUSED_BUNDLE_FILES = ["pagefind-ui.*", "pagefind-component-ui.*", "pagefind-modular-ui.*", "pagefind-highlight.js"]
 # Only the primary shard's copy of the library is loaded; merged shards need their index files only.
 LIBRARY_FILES = ["pagefind.js", "pagefind-worker.js", "wasm.*.pagefind", "pagefind-entry.json.map"]
-FORMAT = "3"  # bump when the record layout below changes (invalidates cached shards)
+FORMAT = "5"
+TITLE_SPAN = 96  # positions reserved for the title at the start of every record (see content_tokens)  # bump when the record layout below changes (invalidates cached shards)
 
 
 class SearchIndexError(RuntimeError):
@@ -85,21 +86,18 @@ class IndexDoc:
         return self.published[:4]
 
     def content_tokens(self) -> list[str]:
+        """The title first, padded to TITLE_SPAN positions (a match at a smaller position is a title
+        match: the browser ranks by it without another lookup), then the metadata values, body and
+        attachments, then the token on every record."""
         sep = analysis.RUN_SEPARATOR
-        parts = [self.title, *self.fields, self.body, *self.attachments]
-        toks: list[str] = []
-        for p in parts:
+        toks = analysis.index_tokens(self.title)[: TITLE_SPAN - 1]
+        toks += [sep] * (TITLE_SPAN - len(toks))
+        for p in [*self.fields, self.body, *self.attachments]:
             t = analysis.index_tokens(p)
             if t:
-                if toks:
-                    toks.append(sep)
                 toks.extend(t)
-        toks.append(sep)
-        toks.extend(analysis.title_tokens(self.title))
-        toks.extend((sep, analysis.ALL_TOKEN))
-        exact = {analysis.exact_token(v) for v in (self.title, self.doc_no, self.index_no) if v}
-        for tok in sorted(x for x in exact if x):
-            toks.extend((sep, tok))
+                toks.append(sep)
+        toks.append(analysis.ALL_TOKEN)
         return toks
 
     def record(self) -> dict:

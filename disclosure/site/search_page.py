@@ -47,7 +47,7 @@ def search_page_data(corpus, here: str = "search/") -> dict:
         filters.append({"name": name, "id": fid, "param": param, "options": opts})
     up = "../" * here.count("/")
     return {"filters": filters, "shards": [search.shard_path(s) + "/" for s in search.shard_ids(corpus)[1:]],
-            "bundle": up + search.BUNDLE_DIR + "/", "assets": up + "assets/", "catalogue": up + "catalogue/"}
+            "title_span": search.TITLE_SPAN, "bundle": up + search.BUNDLE_DIR + "/", "assets": up + "assets/", "catalogue": up + "catalogue/"}
 
 
 def render(data: dict, dirs: list | None = None) -> str:

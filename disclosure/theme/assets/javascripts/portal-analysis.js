@@ -4,8 +4,6 @@
 (function (root) {
   "use strict";
   var RUN_SEPARATOR = "\u00b7";
-  var EXACT_PREFIX = "\uff58"; // ｘ
-  var TITLE_PREFIX = "\uff54"; // ｔ
   var table = new Map();
   var SPACE = /^[\p{Zs}\p{Zl}\p{Zp}\t\n\v\f\r\x85]$/u;
   var CHAR_UNIT = /^[\p{L}\p{N}]$/u;
@@ -114,31 +112,15 @@
     return out;
   }
 
-  function pagefindQuery(phrase, titleOnly) {
-    var toks = titleOnly ? phrase.tokens.map(function (t) { return TITLE_PREFIX + t; }) : phrase.tokens;
-    return phrase.prefix ? toks.join(" ") : '"' + toks.join(" ") + '"';
+  function pagefindQuery(phrase) {
+    var toks = phrase.tokens.join(" ");
+    return phrase.prefix ? toks : '"' + toks + '"';
   }
 
   function exactKey(text) {
     var out = "";
     runs(text).forEach(function (run) { run.forEach(function (u) { out += u.text; }); });
     return out;
-  }
-
-  function fnv1a64(str) {
-    var bytes = new TextEncoder().encode(str);
-    var h = 0xcbf29ce484222325n, p = 0x100000001b3n, mask = 0xffffffffffffffffn;
-    for (var i = 0; i < bytes.length; i++) { h ^= BigInt(bytes[i]); h = (h * p) & mask; }
-    return h;
-  }
-
-  function exactToken(text) {
-    var key = exactKey(text);
-    return key ? EXACT_PREFIX + fnv1a64(key).toString(36) : null;
-  }
-
-  function titleTokens(title) {
-    return indexTokens(title).map(function (t) { return t === RUN_SEPARATOR ? t : TITLE_PREFIX + t; });
   }
 
   // Where the query words occur in `text`: [[start, end], ...] in code points of the ORIGINAL text,
@@ -166,9 +148,9 @@
   }
 
   var api = {
-    RUN_SEPARATOR: RUN_SEPARATOR, EXACT_PREFIX: EXACT_PREFIX, TITLE_PREFIX: TITLE_PREFIX,
+    RUN_SEPARATOR: RUN_SEPARATOR,
     setTable: setTable, fold: fold, runs: runs, indexTokens: indexTokens, queryPhrases: queryPhrases,
-    pagefindQuery: pagefindQuery, exactKey: exactKey, exactToken: exactToken, titleTokens: titleTokens,
+    pagefindQuery: pagefindQuery, exactKey: exactKey,
     matches: matches,
   };
   if (typeof module !== "undefined" && module.exports) module.exports = api;

@@ -3,9 +3,11 @@
 //
 // Every query word is one exact phrase of bigram tokens (Pagefind's quoted search: all tokens at
 // consecutive positions, nothing guessed); words combine with AND. Results come in three tiers:
-// the title, 文号 or 索引号 equals the query (token ｘ…), every word is in the title (tokens ｔ…),
-// the rest; within a tier newest first, using the order of the index itself (records are indexed
-// newest first, shards newest first, and the token ｗ is on every record).
+// the title, 文号 or 索引号 equals the query (checked on the few candidates' data), every word is
+// in the title (the title fills each record's first TITLE_SPAN positions, so the position of a
+// word's first match tells), the rest; within a tier newest first: exact searches return records in
+// index order, and records are indexed newest first, shards newest first. The token ｗ is on every
+// record; its search orders filter-only and one-character (prefix, ranked) searches.
 (function () {
   "use strict";
   var form = document.getElementById("portal-search");
@@ -26,6 +28,8 @@
   var STATUS_CLASS = { "失效": "expired", "废止": "repealed", "已修改": "amended", "已撤回": "withdrawn" };
   var ALL = "\uff57"; // ｗ: on every record; its exact search lists every record in index order
   var PAGE = 20;
+  var EXACT_CANDIDATES = 30;
+  var TITLE_SPAN = Number(form.getAttribute("data-title-span") || 96);
   var moreBtn = el("button", { type: "button", "class": "md-button portal-more", hidden: "" }, "显示更多结果");
   list.parentNode.insertBefore(moreBtn, list.nextSibling);
 
@@ -98,38 +102,43 @@
     res.results.forEach(function (r) { m.set(r.id, r); });
     return m;
   }
-  async function allOf(terms, filters) {
-    var sets = await Promise.all(terms.map(function (t) { return ids(t, filters); }));
-    var first = sets[0];
-    var out = new Map();
-    first.forEach(function (r, id) { if (sets.every(function (s) { return s.has(id); })) out.set(id, r); });
-    return out;
-  }
+
+  function inTitle(r) { return r.words && r.words.length > 0 && Math.min.apply(null, r.words) < TITLE_SPAN; }
 
   // [result] in display order, each {id, r (Pagefind result), tier}
   async function find(state, phrases) {
-    var rank = await order();
-    var byRank = function (a, b) { return rank.get(a.id) - rank.get(b.id); };
-    if (!phrases.length) {
-      var only = await ids('"' + ALL + '"', state.filters);
-      return Array.from(only, function (kv) { return { id: kv[0], r: kv[1], tier: 2 }; }).sort(byRank);
+    if (!phrases.length || (phrases.length === 1 && phrases[0].prefix)) {
+      // filter-only, or a single character (a prefix search, ranked by Pagefind): order by the index
+      var rank = await order();
+      var found = phrases.length ? await ids(A.pagefindQuery(phrases[0]), state.filters)
+                                 : await ids('"' + ALL + '"', state.filters);
+      var rowsP = Array.from(found, function (kv) {
+        return { id: kv[0], r: kv[1], tier: phrases.length && inTitle(kv[1]) ? 1 : 2 };
+      });
+      rowsP.sort(function (a, b) { return (state.sort ? 0 : a.tier - b.tier) || rank.get(a.id) - rank.get(b.id); });
+      if (state.sort === "asc") rowsP.reverse();
+      return rowsP;
     }
-    var exactTok = A.exactToken(state.q);
-    var parts = await Promise.all([
-      allOf(phrases.map(function (p) { return A.pagefindQuery(p, false); }), state.filters),
-      allOf(phrases.map(function (p) { return A.pagefindQuery(p, true); }), state.filters),
-      exactTok ? ids('"' + exactTok + '"', state.filters) : Promise.resolve(new Map()),
-    ]);
-    var all = parts[0], title = parts[1], exact = parts[2];
-    var seen = new Map();
-    exact.forEach(function (r, id) { seen.set(id, { id: id, r: r, tier: 0 }); });
-    title.forEach(function (r, id) { if (!seen.has(id) && all.has(id)) seen.set(id, { id: id, r: r, tier: 1 }); });
-    all.forEach(function (r, id) { if (!seen.has(id)) seen.set(id, { id: id, r: r, tier: 2 }); });
-    var rows = Array.from(seen.values());
-    rows.sort(function (a, b) {
-      if (state.sort) return byRank(a, b);
-      return a.tier - b.tier || byRank(a, b);
+    // exact phrase searches return records in index order: newest first (see the file's header)
+    var sets = await Promise.all(phrases.map(function (p) { return ids(A.pagefindQuery(p), state.filters); }));
+    var rows = [];
+    sets[0].forEach(function (r, id) {
+      if (!sets.every(function (m) { return m.has(id); })) return;
+      var title = sets.every(function (m) { return inTitle(m.get(id)); });
+      rows.push({ id: id, r: r, tier: title ? 1 : 2 });
     });
+    // exact title / 文号 / 索引号: among few candidates only (a broad query is no title or number)
+    var key = A.exactKey(state.q);
+    var candidates = rows.filter(function (row) { return row.tier === 1 || rows.length <= EXACT_CANDIDATES; });
+    if (key.length >= 2 && candidates.length <= EXACT_CANDIDATES) {
+      var data = await Promise.all(candidates.map(function (row) { return row.r.data(); }));
+      data.forEach(function (d, i) {
+        if (["标题", "文号", "索引号"].some(function (k) { var v = value(d, k); return v && A.exactKey(v) === key; })) {
+          candidates[i].tier = 0;
+        }
+      });
+    }
+    if (!state.sort) rows.sort(function (a, b) { return a.tier - b.tier; }); // stable: newest first within a tier
     if (state.sort === "asc") rows.reverse();
     return rows;
   }
