@@ -14,6 +14,9 @@ index (a title would become one long searchable word, and every query for 青岚
 chunk holding all titles that start with it), while a filter's values are only downloaded when a
 search filters on it. Real filters (类型, 发布机构, 主题分类, 年份, 有效性) sit beside them.
 
+**Ranking.** The title fills the first TITLE_SPAN positions of each record, so the position of
+a match (which Pagefind returns with every result) tells a title match without another lookup.
+
 **Order.** Records are added newest first, so Pagefind's page numbers follow the publication date;
 exact searches return pages in page-number order, and shards are listed newest first: the browser
 gets results newest first without downloading any sort data.
@@ -31,7 +34,6 @@ an edit re-indexes one shard. Shards are built by separate Pagefind processes, a
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import json
 import os
@@ -49,15 +51,15 @@ from disclosure.site import analysis
 
 LANGUAGE = "und"  # no stemmer, no segmenter: Pagefind keeps our tokens as they are
 INCLUDE_CHARACTERS = ".%"  # 6.1 and % stay in words (analysis.py emits them only inside numbers)
-SHARD_CAP = 5000  # records per shard: ~0.75 GB in one Pagefind process (benchmarks/search.py)
+SHARD_CAP = 5000  # records per shard: ~1.1 GB in one Pagefind process (benchmarks/search.py)
 MB_PER_RECORD = 0.22  # measured peak of one Pagefind service per record (~650 MB at 3,000; benchmarks/search.py)
 BUNDLE_DIR = "pagefind"
 # Pagefind ships three prebuilt UIs; the search page uses the JS API (assets/javascripts/portal-search.js).
 UNUSED_BUNDLE_FILES = ["pagefind-ui.*", "pagefind-component-ui.*", "pagefind-modular-ui.*", "pagefind-highlight.js"]
 # Only the primary shard's copy of the library is loaded; merged shards need their index files only.
 LIBRARY_FILES = ["pagefind.js", "pagefind-worker.js", "wasm.*.pagefind", "pagefind-entry.json.map"]
-FORMAT = "5"
-TITLE_SPAN = 96  # positions reserved for the title at the start of every record (see content_tokens)  # bump when the record layout below changes (invalidates cached shards)
+FORMAT = "5"  # bump when the record layout below changes (invalidates cached shards)
+TITLE_SPAN = 96  # positions reserved for the title at the start of every record (see content_tokens)
 
 
 class SearchIndexError(RuntimeError):
