@@ -417,6 +417,17 @@ def _index_shard(records: list[dict], out_dir: Path) -> None:
         dest.write_bytes(base64.b64decode(f["content"]))
 
 
+def _link_or_copy(src, dst):
+    try:
+        os.link(src, dst)  # cached shards: hard links, no copying of thousands of files
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst, dirs_exist_ok=True, copy_function=_link_or_copy)
+
+
 def _finish_bundle(bundle: Path, primary: bool) -> None:
     for pattern in UNUSED_BUNDLE_FILES + ([] if primary else LIBRARY_FILES):
         for f in bundle.glob(pattern):
@@ -476,10 +487,10 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
                 cache.mkdir(parents=True, exist_ok=True)
                 dest = cache / f"shard-{digest}"
                 if not dest.exists():
-                    shutil.copytree(src, cache / f".tmp-{digest}")
+                    _link_tree(src, cache / f".tmp-{digest}")
                     os.replace(cache / f".tmp-{digest}", dest)
             bundle = root if i == 0 else root / shard_path(sid)
-            shutil.copytree(src, bundle, dirs_exist_ok=True)
+            _link_tree(src, bundle)
             _finish_bundle(bundle, primary=(i == 0))
         if cache:
             keep = {f"shard-{d}" for _, _, d in plan}
