@@ -40,6 +40,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from dataclasses import dataclass
+from typing import NamedTuple
 from functools import lru_cache
 from pathlib import Path
 
@@ -79,6 +80,7 @@ def generate_t2s(opencc_dir: Path | None = None) -> dict:
 
 
 # ------------------------------------------------------------------------------------- folding
+@lru_cache(maxsize=None)
 def fold_char(ch: str) -> str:
     table = t2s_table()
     return "".join(table.get(c, c) for c in unicodedata.normalize("NFKC", ch).lower())
@@ -92,60 +94,67 @@ def _is_space(c: str) -> bool:
     return c in _WS_EXTRA or unicodedata.category(c) in ("Zs", "Zl", "Zp")
 
 
-def _is_ascii_word(c: str) -> bool:
-    return ("0" <= c <= "9") or ("a" <= c <= "z")
+@lru_cache(maxsize=None)
+def _classes(ch: str) -> tuple:
+    """The folded form of one character as ((char, kind), ...): kind "a" letter, "d" digit, "." "%",
+    " " whitespace, "c" a unit of its own (any other letter or digit), "" ignored."""
+    out = []
+    for c in fold_char(ch):
+        if "0" <= c <= "9":
+            k = "d"
+        elif "a" <= c <= "z":
+            k = "a"
+        elif c in ".%":
+            k = c
+        elif _is_space(c):
+            k = " "
+        elif unicodedata.category(c)[0] in "LN":
+            k = "c"
+        else:
+            k = ""
+        out.append((c, k))
+    return tuple(out)
 
 
-def _is_char_unit(c: str) -> bool:
-    return unicodedata.category(c)[0] in "LN"
-
-
-@dataclass(frozen=True, slots=True)
-class Unit:
+class Unit(NamedTuple):
     text: str
     kind: str  # "w": Latin/digit word or %, "c": one Chinese (or other) character
-    start: int  # offsets into the ORIGINAL text: [start, end)
+    start: int  # offsets into the ORIGINAL text (code points): [start, end)
     end: int
 
 
 def runs(text: str) -> list[list[Unit]]:
     """The units of `text`, grouped in whitespace-separated runs, with offsets into `text`."""
+    seq = [(i, c, k) for i, ch in enumerate(text) for c, k in _classes(ch)]
     out: list[list[Unit]] = []
     run: list[Unit] = []
-    word, wstart, wend = "", 0, 0
-    chars = list(text)
-    folded = [fold_char(c) for c in chars]
-
-    def flush_word():
-        nonlocal word
+    word: list[str] = []
+    wstart = wend = 0
+    n = len(seq)
+    for j, (i, c, k) in enumerate(seq):
+        if k == "a" or k == "d":
+            if not word:
+                wstart = i
+            word.append(c)
+            wend = i + 1
+            continue
+        if k == "." and word and "0" <= word[-1] <= "9" and j + 1 < n and seq[j + 1][2] == "d":
+            word.append(c)
+            wend = i + 1
+            continue
         if word:
-            run.append(Unit(word, "w", wstart, wend))
-            word = ""
-
-    for i, f in enumerate(folded):
-        for k, c in enumerate(f):
-            if _is_ascii_word(c):
-                if not word:
-                    wstart = i
-                word += c
-                wend = i + 1
-                continue
-            if c == "." and word and word[-1].isdigit():
-                nxt = f[k + 1] if k + 1 < len(f) else next((g[0] for g in folded[i + 1:] if g), "")
-                if "0" <= nxt <= "9":
-                    word += c
-                    wend = i + 1
-                    continue
-            flush_word()
-            if _is_space(c):
-                if run:
-                    out.append(run)
-                    run = []
-            elif c == "%":
-                run.append(Unit("%", "w", i, i + 1))
-            elif _is_char_unit(c):
-                run.append(Unit(c, "c", i, i + 1))
-    flush_word()
+            run.append(Unit("".join(word), "w", wstart, wend))
+            word = []
+        if k == " ":
+            if run:
+                out.append(run)
+                run = []
+        elif k == "%":
+            run.append(Unit("%", "w", i, i + 1))
+        elif k == "c":
+            run.append(Unit(c, "c", i, i + 1))
+    if word:
+        run.append(Unit("".join(word), "w", wstart, wend))
     if run:
         out.append(run)
     return out
