@@ -44,6 +44,7 @@ import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -297,11 +298,20 @@ def _pagefind_version() -> str:
         return "unknown"
 
 
-def shard_digest(records: list[dict]) -> str:
-    h = hashlib.sha256()
-    h.update(f"{FORMAT}|{_pagefind_version()}|{LANGUAGE}|{INCLUDE_CHARACTERS}\n".encode())
-    for rec in records:
-        h.update(json.dumps(rec, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+@lru_cache(maxsize=1)
+def _analysis_salt() -> str:
+    """What else decides a shard's files: the record layout, the analysis code and table, Pagefind."""
+    h = hashlib.sha256(f"{FORMAT}|{TITLE_SPAN}|{_pagefind_version()}|{LANGUAGE}|{INCLUDE_CHARACTERS}".encode())
+    h.update(Path(analysis.__file__).read_bytes())
+    h.update(analysis.T2S_FILE.read_bytes())
+    return h.hexdigest()
+
+
+def shard_digest(docs: list[IndexDoc]) -> str:
+    """Keyed on the inputs (not the tokens), so an unchanged shard is recognised without analysing it."""
+    h = hashlib.sha256(_analysis_salt().encode())
+    for d in docs:
+        h.update(json.dumps(asdict(d), ensure_ascii=False, sort_keys=True).encode("utf-8"))
         h.update(b"\n")
     return h.hexdigest()[:24]
 
@@ -447,10 +457,7 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
     if not shards:
         (root / "shards.json").write_text(json.dumps({"shards": []}), encoding="utf-8")
         return {"shards": [], "built": 0, "reused": 0}
-    plan = []
-    for sid, recs in shards:
-        records = [d.record() for d in recs]
-        plan.append((sid, records, shard_digest(records)))
+    plan = [(sid, recs, shard_digest(recs)) for sid, recs in shards]
     if memory_budget_mb is None:
         memory_budget_mb = int(os.environ.get("DISCLOSURE_SEARCH_MEMORY_MB") or 3000)
     largest = max(len(r) for _, r, _ in plan) * MB_PER_RECORD + 100
@@ -467,8 +474,8 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
                 continue
             todo.append((sid, records, digest))
 
-        def one(sid, records, digest):
-            _index_shard(records, tmp / digest)
+        def one(sid, recs, digest):
+            _index_shard([d.record() for d in recs], tmp / digest)
             if not (tmp / digest / "pagefind-entry.json").is_file():
                 raise SearchIndexError(f"搜索索引分片 {sid} 生成失败：没有写出 pagefind-entry.json")
 
