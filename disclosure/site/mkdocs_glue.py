@@ -108,6 +108,12 @@ class Portal:
         settings = {**(config.extra.get("portal") or {}), "site_name": config.site_name, "site_url": config.site_url or ""}
         self.views = make_env(list(config.theme.dirs), settings)
         self._pages_cache = None
+        # search (disclosure/site/search.py): each record page's rendered body, as it is rendered
+        from disclosure.site.search import BodyCapture
+
+        if getattr(self, "search_capture", None):
+            self.search_capture.close()
+        self.search_capture = BodyCapture() if os.environ.get("DISCLOSURE_SEARCH", "1") != "0" else None
 
         records_prefix = self.cfg.records_dir.rstrip("/") + "/"
         # every record's attachment, wherever it lies in docs_dir (a draft's file under uploads/ too)
@@ -177,7 +183,10 @@ class Portal:
         src = page.file.src_uri
         gen = self._pages.get(src)
         if gen:  # a generated page: its body is record text, reduced by the allowlist sanitiser first
-            return render_content(gen, self.views, sanitize_html(html, self.cfg.own_hosts))
+            body = sanitize_html(html, self.cfg.own_hosts)
+            if getattr(self, "search_capture", None):  # search index input: the sanitised body
+                self.search_capture.add(src, body)
+            return render_content(gen, self.views, body)
         # a hand-written page: breadcrumbs first, settings-driven blocks in place of their markers
         meta = page.meta.setdefault("portal", {})
         title = page.title or ""
@@ -273,8 +282,15 @@ class Portal:
         records = [i for i, f in enumerate(self.offloaded) if f.src_uri.startswith("records/")]
         rest = [i for i, f in enumerate(self.offloaded) if not f.src_uri.startswith("records/")]
         self.render_offloaded(records)
-        # only record pages are indexed: index them while the lists, sitemap and feeds are written
-        indexing = start_index(site_dir) if search and records else None
+        # only records are indexed: index them while the lists, sitemap and feeds are written
+        indexing = None
+        if search and self.search_capture:
+            from disclosure.site.search import docs_from_plan
+
+            docs = docs_from_plan(self.plan, self.search_capture.collect())
+            cache = os.environ.get("DISCLOSURE_CACHE_DIR")
+            indexing = start_index(docs, site_dir, Path(cache) / "search" if cache else None,
+                                   jobs=int(os.environ.get("DISCLOSURE_JOBS") or 0) or 2)
         try:
             self.render_offloaded(rest)
             log.info(f"政府信息公开：另行生成 {len(self.offloaded)} 个目录外页面，用时 {time.perf_counter() - started:.1f} 秒")
@@ -286,3 +302,6 @@ class Portal:
         finally:
             if indexing and indexing.poll() is None:
                 indexing.kill()
+            if self.search_capture:
+                self.search_capture.close()
+                self.search_capture = None

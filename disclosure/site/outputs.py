@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 from disclosure.site.planner import SitePlan, record_url
 from disclosure.site.feeds import write_feeds
-from disclosure.site.search import finish_index, start_index
+from disclosure.site.search import finish_index
 from disclosure.site.selfhost import external_references, prune_and_neutralise
 
 
@@ -52,10 +52,8 @@ def own_hosts(cfg) -> set[str]:
 
 
 def write_outputs(plan: SitePlan, site_dir: Path, search: bool = True, indexing=None) -> None:
-    """`indexing`: a Pagefind run the caller already started; otherwise one is started here."""
+    """`indexing`: the search index run the caller started (search.start_index), awaited here."""
     prune_and_neutralise(site_dir)
-    if search and indexing is None:
-        indexing = start_index(site_dir)  # runs beside the feeds and the catalogue
     try:
         (site_dir / "catalogue.json").write_text(
             json.dumps(catalogue_json(plan), ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")

@@ -290,24 +290,11 @@ class Planner:
         self.add("compliance/index.md", "公开时效", intro + body, self.page_meta("公开时效"))
 
     def service_pages(self):
-        """The search page (Pagefind, driven by assets/javascripts/portal-search.js) and the list of feeds."""
-        filters = [("类型", "f-type"), ("发布机构", "f-unit"), ("主题分类", "f-topic"), ("年份", "f-year"), ("有效性", "f-status")]
-        selects = "".join(
-            f'<div class="portal-field"><label for="{fid}">{name}</label>'
-            f'<select id="{fid}" data-filter="{name}"><option value="">全部</option></select></div>' for name, fid in filters)
-        md = ['<form id="portal-search" class="portal-search" role="search" action="./" method="get">'
-              '<div class="portal-field portal-field--q"><label for="q">关键词</label>'
-              '<input id="q" name="q" type="search" autocomplete="off" placeholder="输入标题、正文、文号或索引号"></div>'
-              f"{selects}"
-              '<div class="portal-field"><label for="sort">排序</label><select id="sort" name="sort">'
-              '<option value="">按相关度</option><option value="desc">发布日期（新→旧）</option>'
-              '<option value="asc">发布日期（旧→新）</option></select></div>'
-              '<div class="portal-field"><button type="submit" class="md-button md-button--primary">搜索</button></div></form>', "",
-              '<p id="search-status" class="portal-search-status" role="status" aria-live="polite">正在加载搜索索引……</p>', "",
-              '<ol id="search-results" class="portal-results"></ol>', "",
-              '<noscript><p>站内搜索需要启用 JavaScript；也可以通过<a href="../catalogue/">信息目录</a>浏览。</p></noscript>']
-        md = [line for line in md if line]
-        self.add("search.md", "站内搜索", "\n".join(md), self.page_meta("站内搜索", search_page=True))
+        """The search page (partials/portal/search-page.html, data from search_page.py) and the list of feeds."""
+        from disclosure.site import search_page
+
+        self.page("search.md", "站内搜索", "search-page.html", search_page.search_page_data(self.c),
+                  self.page_meta("站内搜索", search_page=True))
         self.feeds_page()
 
     def feeds_page(self):
@@ -480,7 +467,7 @@ class Planner:
                            "description": r.summary}
             for a in r.attachments:
                 self.plan.attachments.append((f"records/{r.slug}/{a.name}", a.path))  # unique, URL-safe (records.py)
-        data = {"record": view, "search_html": self.search_data(r, unit, status)}
+        data = {"record": view}
         self.page(f"records/{r.slug}.md", r.title, "record.html", data,
                   self.page_meta(column_name, record=record_meta, searchable=True),
                   parent=list_src, markdown=body)
@@ -502,21 +489,6 @@ class Planner:
                           if (a := self.c.by_index.get(idx)) and a.is_live(self.c.as_of))
             return Banner("amended", links=links)
         return None
-
-    def search_data(self, r: Record, unit, status: str) -> str:
-        """Pagefind filters, metadata and sort key (the sort key on every record, or it drops out of sorted results)."""
-        spans = [("data-pagefind-filter", "类型", r.type_label), ("data-pagefind-filter", "发布机构", unit.name),
-                 ("data-pagefind-filter", "年份", str(r.published.year)),
-                 ("data-pagefind-meta", "发布日期", str(r.published)), ("data-pagefind-meta", "发布机构", unit.name),
-                 ("data-pagefind-meta", "索引号", r.index_no), ("data-pagefind-sort", "date", str(r.published))]
-        if r.topic:
-            spans.append(("data-pagefind-filter", "主题分类", top_topic(r.topic)))
-        if status:
-            spans.append(("data-pagefind-filter", "有效性", status))
-        if r.doc_no:
-            spans.append(("data-pagefind-meta", "文号", r.doc_no))
-        inner = "".join(f"<span {attr}=\"{escape(k)}:{escape(v)}\"></span>" for attr, k, v in spans)
-        return f'<div class="portal-search-data" hidden>{inner}</div>'
 
     def attachments(self, r: Record) -> tuple:
         return tuple(AttachmentView(a.title, a.name, FILE_TYPES.get(a.suffix, a.suffix.upper() or "文件"),

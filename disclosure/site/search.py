@@ -1,47 +1,562 @@
-"""Full-text search: Pagefind's *extended* binary (the plain one does not segment Chinese).
+"""The site search index: our analysis (`analysis.py`) fed to Pagefind as custom records, in shards.
 
-The index covers only `data-pagefind-body` (record pages); filters, metadata and the date sort key
-are written into each record page by the catalogue. A failed index fails the build.
+Inputs are `IndexDoc`s, computed from the site plan's records and each record page's rendered,
+sanitised body (captured while MkDocs renders it: `BodyCapture`). Nothing is read back from the
+built HTML. What is indexed is what the page shows: title, the metadata block's values, the body and
+the attachments' titles; for a withdrawn record only its title, 索引号, dates and the reason.
+
+**Records.** Each record becomes one Pagefind custom record (`PagefindIndex.add_custom_record`,
+service mode of the `pagefind` package): `content` is the token stream, so Pagefind's own word
+splitting (whitespace) sees exactly our tokens; the language is `und`, which has no stemmer and no
+segmenter on either side. The values a result shows (title, date, 文号, the readable body for the
+excerpt) travel as *filters*, not metadata: Pagefind 1.5 adds every metadata value to the word
+index (a title would become one long searchable word, and every query for 青岚 would download the
+chunk holding all titles that start with it), while a filter's values are only downloaded when a
+search filters on it. Real filters (类型, 发布机构, 主题分类, 年份, 有效性) sit beside them.
+
+**Ranking.** The title fills the first TITLE_SPAN positions of each record, so the position of
+a match (which Pagefind returns with every result) tells a title match without another lookup.
+
+**Order.** Records are added newest first, so Pagefind's page numbers follow the publication date;
+exact searches return pages in page-number order, and shards are listed newest first: the browser
+gets results newest first without downloading any sort data.
+
+**Shards.** Memory in one Pagefind process grows with its pages, so the index is split into
+shards of contiguous publication dates (whole years, grouped oldest → newest while they fit in
+`shard_cap` records; a year larger than that is split by months). Contiguous dates keep the
+newest-first order across shards; grouping from the oldest means that new records (this year)
+only ever change the newest shard. Each shard's records hash to an input digest; with a
+`cache_dir`, a shard whose digest is unchanged is copied from the cache instead of re-indexed, so
+an edit re-indexes one shard. Shards are built by separate Pagefind processes, as many at once as
+`jobs` and the memory budget allow, and merged in the browser with `mergeIndex`.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import os
+import shutil
 import subprocess
+import sys
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from html.parser import HTMLParser
 from pathlib import Path
+
+from disclosure.site import analysis
+
+LANGUAGE = "und"  # no stemmer, no segmenter: Pagefind keeps our tokens as they are
+INCLUDE_CHARACTERS = ".%"  # 6.1 and % stay in words (analysis.py emits them only inside numbers)
+SHARD_CAP = 5000  # records per shard: ~1.1 GB in one Pagefind process (benchmarks/search.py)
+MB_PER_RECORD = 0.22  # measured peak of one Pagefind service per record (~650 MB at 3,000; benchmarks/search.py)
+BUNDLE_DIR = "pagefind"
+# Pagefind ships three prebuilt UIs; the search page uses the JS API (assets/javascripts/portal-search.js).
+UNUSED_BUNDLE_FILES = ["pagefind-ui.*", "pagefind-component-ui.*", "pagefind-modular-ui.*", "pagefind-highlight.js"]
+# Only the primary shard's copy of the library is loaded; merged shards need their index files only.
+LIBRARY_FILES = ["pagefind.js", "pagefind-worker.js", "wasm.*.pagefind", "pagefind-entry.json.map"]
+FORMAT = "5"  # bump when the record layout below changes (invalidates cached shards)
+TITLE_SPAN = 96  # positions reserved for the title at the start of every record (see content_tokens)
 
 
 class SearchIndexError(RuntimeError):
     pass
 
 
+# ------------------------------------------------------------------------------------ documents
+@dataclass
+class IndexDoc:
+    url: str  # site-root-relative: records/<slug>/
+    title: str
+    published: str  # ISO date
+    type_label: str
+    unit: str
+    index_no: str
+    doc_no: str = ""
+    topic: str = ""  # top-level 主题分类
+    status: str = ""  # 有效 / 失效 / 废止 / 已修改 / 已撤回, or ""
+    fields: list = field(default_factory=list)  # metadata block values, in page order
+    body: str = ""  # readable body text (the excerpt source); blocks separated by newlines
+    attachments: list = field(default_factory=list)  # attachment titles
+    withdrawn: bool = False
+
+    @property
+    def year(self) -> str:
+        return self.published[:4]
+
+    def content_tokens(self) -> list[str]:
+        """The title first, padded to TITLE_SPAN positions (a match at a smaller position is a title
+        match: the browser ranks by it without another lookup), then the metadata values, body and
+        attachments, then the token on every record."""
+        sep = analysis.RUN_SEPARATOR
+        toks = analysis.index_tokens(self.title)[: TITLE_SPAN - 1]
+        toks += [sep] * (TITLE_SPAN - len(toks))
+        for p in [*self.fields, self.body, *self.attachments]:
+            t = analysis.index_tokens(p)
+            if t:
+                toks.extend(t)
+                toks.append(sep)
+        toks.append(analysis.ALL_TOKEN)
+        return toks
+
+    def record(self) -> dict:
+        """The Pagefind custom record (see the module docstring for why values travel as filters)."""
+        filters = {"类型": [self.type_label], "发布机构": [self.unit], "年份": [self.year],
+                   "标题": [self.title], "发布日期": [self.published], "索引号": [self.index_no],
+                   "正文": [self.body[:20000]]}
+        if self.topic:
+            filters["主题分类"] = [self.topic]
+        if self.status:
+            filters["有效性"] = [self.status]
+        if self.doc_no:
+            filters["文号"] = [self.doc_no]
+        return {"url": self.url, "content": " ".join(self.content_tokens()), "language": LANGUAGE,
+                "meta": {}, "filters": filters}
+
+
+class _TextExtractor(HTMLParser):
+    BLOCKS = {"p", "div", "li", "tr", "br", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
+              "blockquote", "pre", "section", "dd", "dt", "hr", "td", "th"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "template") or any(k == "hidden" for k, _ in attrs):
+            self.skip += 1
+        elif tag in self.BLOCKS:
+            self.out.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "template"):
+            self.skip = max(0, self.skip - 1)
+        elif tag in self.BLOCKS:
+            self.out.append("\n")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.out.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of a body fragment, one line per block; runs of whitespace collapsed."""
+    p = _TextExtractor()
+    p.feed(html)
+    p.close()
+    lines = (" ".join(line.split()) for line in "".join(p.out).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+class BodyCapture:
+    """Collects each record page's converted body as text, in whichever process renders the page.
+
+    Record pages are rendered in forked workers (mkdocs_glue.render_offloaded), so the text is
+    appended to one spool file per process and read back by `collect()` after rendering."""
+
+    def __init__(self, spool_dir: Path | None = None, prefix: str = "records/"):
+        self.dir = Path(spool_dir or tempfile.mkdtemp(prefix="disclosure-search-"))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.prefix = prefix
+        self._fh = None
+        self._pid = None
+
+    def add(self, src_uri: str, body_html: str) -> None:
+        if not src_uri.startswith(self.prefix):
+            return
+        if self._pid != os.getpid():
+            self._fh = open(self.dir / f"{os.getpid()}.jsonl", "ab", buffering=0)
+            self._pid = os.getpid()
+        line = json.dumps([src_uri, html_to_text(body_html)], ensure_ascii=False) + "\n"
+        self._fh.write(line.encode("utf-8"))
+
+    def collect(self) -> dict:
+        out = {}
+        for f in sorted(self.dir.glob("*.jsonl")):
+            for line in f.read_text(encoding="utf-8").splitlines():
+                if line:
+                    src, text = json.loads(line)
+                    out[src] = text
+        return out
+
+    def close(self) -> None:
+        if self._fh:
+            self._fh.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def meta_values(r, corpus, status: str) -> list[str]:
+    """The values of the record page's metadata block (planner.meta_block), in its order."""
+    unit = corpus.cfg.unit(r.issuer)
+    vals = [r.index_no, r.topic, unit.name, str(r.written), r.doc_no, str(r.published)]
+    if r.type == "normative":
+        vals += [status, r.reg_no, str(r.effective) if r.effective else "", str(r.expires) if r.expires else ""]
+    if r.type == "annual-report":
+        vals += [f"{r.year} 年", r.type_label]
+    if r.keywords or r.genre:
+        vals += ["　".join(r.keywords), r.genre or ""]
+    vals.append(r.title)
+    if r.summary:
+        vals.append(r.summary)
+    return [v for v in vals if v]
+
+
+def docs_from_plan(plan, bodies: dict) -> list[IndexDoc]:
+    """One IndexDoc per live record. `bodies`: record page src_uri → body text (BodyCapture)."""
+    from disclosure.site.planner import Planner, record_url, top_topic
+
+    c = plan.corpus
+    planner = Planner(c)
+    docs = []
+    for r in c.live:
+        status = planner.status(r)
+        unit = c.cfg.unit(r.issuer).name
+        common = dict(url=record_url(r), title=r.title, published=r.published.isoformat(), type_label=r.type_label,
+                      unit=unit, index_no=r.index_no, doc_no=r.doc_no or "", topic=top_topic(r.topic), status=status)
+        if c.withdrawn(r):
+            w = r.withdrawn
+            fields = [r.index_no, str(r.written), str(r.published), str(w.date), w.reason]
+            docs.append(IndexDoc(**{**common, "doc_no": "", "topic": ""}, fields=fields, withdrawn=True))
+            continue
+        docs.append(IndexDoc(**common, fields=meta_values(r, c, status),
+                             body=bodies.get(f"records/{r.slug}.md", ""),
+                             attachments=[a.title for a in r.attachments]))
+    return docs
+
+
+# ------------------------------------------------------------------------------------- shards
+def assign_shards(docs: list[IndexDoc], cap: int = SHARD_CAP) -> list[tuple[str, list[IndexDoc]]]:
+    """[(shard id, docs newest first)], shards newest first. See the module docstring."""
+    by_year: dict = {}
+    for d in docs:
+        by_year.setdefault(d.year, []).append(d)
+    groups: list[tuple[str, list]] = []
+    current: list = []
+    years: list = []
+
+    def close():
+        nonlocal current, years
+        if current:
+            sid = years[0] if len(years) == 1 else f"{years[0]}-{years[-1]}"
+            groups.append((sid, current))
+        current, years = [], []
+
+    for year in sorted(by_year):
+        recs = by_year[year]
+        if len(recs) > cap:
+            close()
+            by_month: dict = {}
+            for d in recs:
+                by_month.setdefault(d.published[5:7], []).append(d)
+            months: list = []
+            part: list = []
+            for m in sorted(by_month):
+                if part and len(part) + len(by_month[m]) > cap:
+                    groups.append((f"{year}-m{months[0]}" + (f"-{months[-1]}" if len(months) > 1 else ""), part))
+                    months, part = [], []
+                months.append(m)
+                part = part + by_month[m]
+            if part:
+                groups.append((f"{year}-m{months[0]}" + (f"-{months[-1]}" if len(months) > 1 else ""), part))
+            continue
+        if current and len(current) + len(recs) > cap:
+            close()
+        current = current + recs
+        years.append(year)
+    close()
+    out = []
+    for sid, recs in reversed(groups):
+        recs = sorted(recs, key=lambda d: (d.published, d.index_no), reverse=True)
+        out.append((sid, recs))
+    return out
+
+
+def shard_path(sid: str) -> str:
+    """Where a shard's bundle lives under pagefind/: the newest shard is the primary bundle at the
+    top (its pagefind.js loads the others with mergeIndex), the others in shard-<id>/."""
+    return f"shard-{sid}"
+
+
+def shard_ids(corpus, cap: int = SHARD_CAP) -> list[str]:
+    """The shard ids of a corpus, newest first, without building anything (for the search page)."""
+    stub = [IndexDoc(url="", title="", published=r.published.isoformat(), type_label="", unit="", index_no=r.index_no)
+            for r in corpus.live]
+    return [sid for sid, _ in assign_shards(stub, cap)]
+
+
+def _pagefind_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("pagefind_bin_extended")
+    except Exception:  # pragma: no cover
+        return "unknown"
+
+
+@lru_cache(maxsize=1)
+def _analysis_salt() -> str:
+    """What else decides a shard's files: the record layout, the analysis code and table, Pagefind."""
+    h = hashlib.sha256(f"{FORMAT}|{TITLE_SPAN}|{_pagefind_version()}|{LANGUAGE}|{INCLUDE_CHARACTERS}".encode())
+    h.update(Path(analysis.__file__).read_bytes())
+    h.update(analysis.T2S_FILE.read_bytes())
+    return h.hexdigest()
+
+
+def shard_digest(docs: list[IndexDoc]) -> str:
+    """Keyed on the inputs (not the tokens), so an unchanged shard is recognised without analysing it."""
+    h = hashlib.sha256(_analysis_salt().encode())
+    for d in docs:
+        h.update(json.dumps(asdict(d), ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()[:24]
+
+
+# -------------------------------------------------------------------------------------- build
 def pagefind_executable() -> Path:
     try:
         from pagefind_bin_extended import get_executable
     except ImportError as e:  # pragma: no cover - dependency missing
-        raise SearchIndexError("未安装 pagefind[extended]（中文分词需要 extended 版本）：pip install 'pagefind[extended]'") from e
+        raise SearchIndexError("未安装 pagefind[extended]：pip install 'pagefind[extended]'") from e
     return get_executable()
 
 
-def start_index(site_dir: Path, language: str = "zh") -> subprocess.Popen:
-    """Start indexing in the background (the caller writes feeds meanwhile); `finish_index` waits.
+class _Service:
+    """Pagefind's service mode (`pagefind --service`), spoken directly: base64 JSON messages ended
+    by a comma, answered in order (the service handles one message at a time).
 
-    Only record pages carry `data-pagefind-body`, so only they are read (`--glob`)."""
-    cmd = [str(pagefind_executable()), "--site", str(site_dir), "--force-language", language,
-           "--glob", "records/**/*.html"]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    The `pagefind` package's own client polls for answers every 0.1 s, i.e. ten records a second;
+    here requests are written by a thread while answers are read, so a shard of thousands of
+    records is fed at the speed of the indexer."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen([str(pagefind_executable()), "--service"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.next_id = 0
+        self._pending = b""
+
+    def _encode(self, payload: dict) -> bytes:
+        self.next_id += 1
+        msg = {"message_id": self.next_id, "payload": payload}
+        return base64.b64encode(json.dumps(msg, ensure_ascii=False).encode("utf-8")) + b","
+
+    def responses(self, n: int):
+        """Yield n answers, in order."""
+        buf = self._pending
+        out = self.proc.stdout
+        while n:
+            while b"," not in buf:
+                chunk = out.read1(1 << 20)
+                if not chunk:
+                    raise SearchIndexError("搜索索引生成失败：pagefind 服务意外退出")
+                buf += chunk
+            head, _, buf = buf.partition(b",")
+            resp = json.loads(base64.b64decode(head))
+            payload = resp.get("payload", {})
+            if payload.get("type") == "Error":
+                raise SearchIndexError(f"搜索索引生成失败：{payload.get('message')}")
+            n -= 1
+            yield payload
+        self._pending = buf
+
+    def call(self, payload: dict) -> dict:
+        self.proc.stdin.write(self._encode(payload))
+        self.proc.stdin.flush()
+        return next(self.responses(1))
+
+    def add_all(self, index_id: int, records: list[dict]) -> None:
+        messages = [self._encode({"type": "AddRecord", "index_id": index_id, "sort": None, **rec}) for rec in records]
+        error: list = []
+
+        def write():
+            try:
+                for m in messages:
+                    self.proc.stdin.write(m)
+                self.proc.stdin.flush()
+            except Exception as e:  # pragma: no cover - reported by the reader too
+                error.append(e)
+
+        t = threading.Thread(target=write, daemon=True)
+        t.start()
+        for _ in self.responses(len(messages)):
+            pass
+        t.join()
+        if error:
+            raise SearchIndexError(f"搜索索引生成失败：{error[0]}")
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            self.proc.kill()
+            self.proc.wait()
+
+
+_OUT_MARK = "__pagefind_bundle__"
+
+
+def _index_shard(records: list[dict], out_dir: Path) -> None:
+    """Index one shard and write its bundle to out_dir.
+
+    The files are fetched with GetFiles and written here: Pagefind's own WriteFiles answers before
+    its (tokio) file writes are flushed, and the service exits as soon as its input closes, so the
+    last files it writes (pagefind-entry.json) can come out empty."""
+    svc = _Service()
+    try:
+        config = {"force_language": LANGUAGE, "include_characters": INCLUDE_CHARACTERS, "write_playground": False,
+                  "output_path": _OUT_MARK}
+        index_id = svc.call({"type": "NewIndex", "config": config})["index_id"]
+        svc.add_all(index_id, records)  # in order: page numbers follow it (newest first)
+        files = svc.call({"type": "GetFiles", "index_id": index_id})["files"]
+    finally:
+        svc.close()
+    for f in files:
+        rel = f["path"].replace("\\", "/").split(_OUT_MARK + "/", 1)[-1]
+        dest = out_dir / rel
+        if not dest.resolve().is_relative_to(out_dir.resolve()):
+            raise SearchIndexError(f"搜索索引生成失败：pagefind 返回了意外的文件路径 {f['path']}")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(base64.b64decode(f["content"]))
+
+
+def _link_or_copy(src, dst):
+    try:
+        os.link(src, dst)  # cached shards: hard links, no copying of thousands of files
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst, dirs_exist_ok=True, copy_function=_link_or_copy)
+
+
+def _finish_bundle(bundle: Path, primary: bool) -> None:
+    for pattern in UNUSED_BUNDLE_FILES + ([] if primary else LIBRARY_FILES):
+        for f in bundle.glob(pattern):
+            f.unlink()
+
+
+def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = None, jobs: int = 2,
+                shard_cap: int = SHARD_CAP, memory_budget_mb: int | None = None) -> dict:
+    """Write the sharded index: the newest shard at site_dir/pagefind/, the others in
+    site_dir/pagefind/shard-<id>/, and the shard list to site_dir/pagefind/shards.json. Returns {"shards": [...], "built": n, "reused": n}."""
+    site_dir = Path(site_dir)
+    root = site_dir / BUNDLE_DIR
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    shards = assign_shards(docs, shard_cap)
+    if not shards:
+        (root / "shards.json").write_text(json.dumps({"shards": []}), encoding="utf-8")
+        return {"shards": [], "built": 0, "reused": 0}
+    plan = [(sid, recs, shard_digest(recs)) for sid, recs in shards]
+    if memory_budget_mb is None:
+        memory_budget_mb = int(os.environ.get("DISCLOSURE_SEARCH_MEMORY_MB") or 3000)
+    largest = max(len(r) for _, r, _ in plan) * MB_PER_RECORD + 100
+    parallel = max(1, min(jobs, int(memory_budget_mb // largest)))
+    cache = Path(cache_dir) if cache_dir else None
+    tmp = Path(tempfile.mkdtemp(prefix="pagefind-", dir=str(site_dir.parent)))
+    built = reused = 0
+    try:
+        todo = []
+        for sid, records, digest in plan:
+            cached = cache / f"shard-{digest}" if cache else None
+            if cached and (cached / "pagefind-entry.json").is_file():
+                reused += 1
+                continue
+            todo.append((sid, records, digest))
+
+        def one(sid, recs, digest):
+            _index_shard([d.record() for d in recs], tmp / digest)
+            if not (tmp / digest / "pagefind-entry.json").is_file():
+                raise SearchIndexError(f"搜索索引分片 {sid} 生成失败：没有写出 pagefind-entry.json")
+
+        if todo:
+            # largest first, so the last one to finish is small
+            todo.sort(key=lambda t: -len(t[1]))
+            with ThreadPoolExecutor(max_workers=parallel) as pool:
+                for f in [pool.submit(one, *t) for t in todo]:
+                    f.result()
+            built = len(todo)
+        for i, (sid, records, digest) in enumerate(plan):
+            src = tmp / digest
+            if not src.is_dir():
+                src = cache / f"shard-{digest}"
+            elif cache:
+                cache.mkdir(parents=True, exist_ok=True)
+                dest = cache / f"shard-{digest}"
+                if not dest.exists():
+                    _link_tree(src, cache / f".tmp-{digest}")
+                    os.replace(cache / f".tmp-{digest}", dest)
+            bundle = root if i == 0 else root / shard_path(sid)
+            _link_tree(src, bundle)
+            _finish_bundle(bundle, primary=(i == 0))
+        if cache:
+            keep = {f"shard-{d}" for _, _, d in plan}
+            for old in cache.glob("shard-*"):
+                if old.name not in keep:
+                    shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    info = {"shards": [sid for sid, _, _ in plan], "records": [len(r) for _, r, _ in plan]}
+    (root / "shards.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+    return {**info, "built": built, "reused": reused, "parallel": parallel}
+
+
+# ------------------------------------------------------------------ background run (beside rendering)
+def start_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = None, jobs: int = 2) -> subprocess.Popen:
+    """Index in a child process (the caller renders list pages meanwhile); `finish_index` waits."""
+    fd, path = tempfile.mkstemp(prefix="disclosure-index-", suffix=".jsonl")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        for d in docs:
+            f.write(json.dumps(asdict(d), ensure_ascii=False) + "\n")
+    cmd = [sys.executable, "-m", "disclosure.site.search", path, str(site_dir), "--jobs", str(jobs)]
+    if cache_dir:
+        cmd += ["--cache-dir", str(cache_dir)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc.input_path = path
+    return proc
 
 
 def finish_index(proc: subprocess.Popen, site_dir: Path) -> str:
     output, _ = proc.communicate()
+    try:
+        os.unlink(proc.input_path)
+    except (AttributeError, OSError):
+        pass
     if proc.returncode != 0:
-        raise SearchIndexError(f"搜索索引生成失败（pagefind 退出码 {proc.returncode}）：\n{output}")
-    if not (site_dir / "pagefind" / "pagefind.js").is_file():
-        raise SearchIndexError(f"搜索索引生成失败：{site_dir}/pagefind/pagefind.js 不存在\n{output}")
-    for pattern in UNUSED_BUNDLE_FILES:
-        for f in (site_dir / "pagefind").glob(pattern):
-            f.unlink()
+        raise SearchIndexError(f"搜索索引生成失败（退出码 {proc.returncode}）：\n{output}")
+    if not (Path(site_dir) / BUNDLE_DIR / "shards.json").is_file():
+        raise SearchIndexError(f"搜索索引生成失败：{site_dir}/{BUNDLE_DIR}/shards.json 不存在\n{output}")
     return output
 
 
-# Pagefind ships three prebuilt UIs; the search page uses the JS API (assets/javascripts/portal-search.js).
-UNUSED_BUNDLE_FILES = ["pagefind-ui.*", "pagefind-component-ui.*", "pagefind-modular-ui.*", "pagefind-highlight.js"]
+def main(argv=None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Build the sharded search index from IndexDoc JSON lines.")
+    ap.add_argument("docs", type=Path)
+    ap.add_argument("site_dir", type=Path)
+    ap.add_argument("--cache-dir", type=Path)
+    ap.add_argument("--jobs", type=int, default=2)
+    args = ap.parse_args(argv)
+    docs = [IndexDoc(**json.loads(line)) for line in args.docs.read_text(encoding="utf-8").splitlines() if line]
+    try:
+        info = build_index(docs, args.site_dir, args.cache_dir, jobs=args.jobs)
+    except SearchIndexError as e:
+        print(e, file=sys.stderr)
+        return 1
+    print(f"搜索索引：{len(docs)} 条记录，{len(info['shards'])} 个分片（新建 {info['built']}，沿用 {info['reused']}）")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

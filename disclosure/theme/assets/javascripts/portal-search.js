@@ -1,39 +1,37 @@
-// Search page: Pagefind's JS API with the filters and date sort our record pages carry.
+// Search page: our analysis (portal-analysis.js) asks Pagefind's JS API; see disclosure/site/search.py.
 // Kept in a file (no inline script) so a strict Content-Security-Policy can allow it.
+//
+// Every query word is one exact phrase of bigram tokens (Pagefind's quoted search: all tokens at
+// consecutive positions, nothing guessed); words combine with AND. Results come in three tiers:
+// the title, 文号 or 索引号 equals the query (checked on the few candidates' data), every word is
+// in the title (the title fills each record's first TITLE_SPAN positions, so the position of a
+// word's first match tells), the rest; within a tier newest first: exact searches return records in
+// index order, and records are indexed newest first, shards newest first. The token ｗ is on every
+// record; its search orders filter-only and one-character (prefix, ranked) searches.
 (function () {
   "use strict";
   var form = document.getElementById("portal-search");
   if (!form) return;
+  var A = window.PortalAnalysis;
   var statusEl = document.getElementById("search-status");
   var list = document.getElementById("search-results");
+  var applied = document.getElementById("search-applied");
   var input = document.getElementById("q");
   var sortSel = document.getElementById("sort");
   var selects = Array.prototype.slice.call(form.querySelectorAll("select[data-filter]"));
-  // import() resolves against this script's URL, so anchor the bundle path on the page instead.
+  var unitSel = selects.filter(function (s) { return s.getAttribute("data-filter") === "发布机构"; })[0];
+  // import() resolves against this script's URL, so anchor the bundle paths on the page instead.
   var base = new URL(form.getAttribute("data-pagefind-base") || "../pagefind/", window.location.href).href;
-  var pagefind = null;
+  var shards = (form.getAttribute("data-shards") || "").split(/\s+/).filter(Boolean)
+    .map(function (s) { return new URL(s, base).href; });
+  var t2sUrl = new URL(form.getAttribute("data-t2s") || "../assets/javascripts/portal-t2s.json", window.location.href).href;
+  var STATUS_CLASS = { "失效": "expired", "废止": "repealed", "已修改": "amended", "已撤回": "withdrawn" };
+  var ALL = "\uff57"; // ｗ: on every record; its exact search lists every record in index order
   var PAGE = 20;
+  var EXACT_CANDIDATES = 30;
+  var TITLE_SPAN = Number(form.getAttribute("data-title-span") || 96);
   var moreBtn = el("button", { type: "button", "class": "md-button portal-more", hidden: "" }, "显示更多结果");
   list.parentNode.insertBefore(moreBtn, list.nextSibling);
-
-  function setStatus(text) { statusEl.textContent = text; }
-
-  function params() { return new URLSearchParams(window.location.search); }
-
-  function readForm() {
-    var filters = {};
-    selects.forEach(function (s) { if (s.value) filters[s.getAttribute("data-filter")] = s.value; });
-    return { q: input.value.trim(), filters: filters, sort: sortSel.value };
-  }
-
-  function writeUrl(state) {
-    var p = new URLSearchParams();
-    if (state.q) p.set("q", state.q);
-    Object.keys(state.filters).forEach(function (k) { p.set("f." + k, state.filters[k]); });
-    if (state.sort) p.set("sort", state.sort);
-    var qs = p.toString();
-    history.replaceState(null, "", qs ? "?" + qs : window.location.pathname);
-  }
 
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -41,106 +39,312 @@
     if (text !== undefined) e.textContent = text;
     return e;
   }
+  function setStatus(text) { statusEl.textContent = text; }
 
-  async function fillFilters() {
-    var available = await pagefind.filters();
+  // ------------------------------------------------------------------ state <-> form <-> URL
+  function readForm() {
+    var filters = {};
+    selects.forEach(function (s) { if (s.value) filters[s.getAttribute("data-filter")] = s.value; });
+    return { q: input.value.trim(), filters: filters, sort: sortSel.value };
+  }
+  function stateToQuery(state) {
+    var p = new URLSearchParams();
+    if (state.q) p.set("q", state.q);
+    Object.keys(state.filters).forEach(function (k) { p.set("f." + k, state.filters[k]); });
+    if (state.sort) p.set("sort", state.sort);
+    var qs = p.toString();
+    return qs ? "?" + qs : window.location.pathname;
+  }
+  function fillForm(p) {
+    input.value = p.get("q") || "";
     selects.forEach(function (s) {
-      var name = s.getAttribute("data-filter");
-      var values = available[name] || {};
-      Object.keys(values).sort(function (a, b) {
-        return name === "年份" ? b.localeCompare(a) : a.localeCompare(b, "zh-CN");
-      }).forEach(function (v) {
-        s.appendChild(el("option", { value: v }, v + "（" + values[v] + "）"));
-      });
+      var v = p.get("f." + s.getAttribute("data-filter")) || "";
+      if (v && !Array.prototype.some.call(s.options, function (o) { return o.value === v; })) v = "";
+      s.value = v;
     });
+    sortSel.value = p.get("sort") || "";
   }
 
-  // Chinese segmenters split an organ's full name differently at index and query time (Pagefind #1237),
-  // so a query naming a publishing unit becomes the 发布机构 filter, which is exact.
-  function unitAsFilter(state) {
-    var unitSel = selects.filter(function (s) { return s.getAttribute("data-filter") === "发布机构"; })[0];
-    if (!unitSel || state.filters["发布机构"]) return state;
-    var names = Array.prototype.map.call(unitSel.options, function (o) { return o.value; }).filter(Boolean);
-    names.sort(function (a, b) { return b.length - a.length; });
-    for (var i = 0; i < names.length; i++) {
-      if (state.q.indexOf(names[i]) !== -1) {
-        state.filters["发布机构"] = names[i];
-        state.q = state.q.replace(names[i], " ").trim();
-        state.unitFromQuery = names[i];
-        break;
+  // ------------------------------------------------------------------ loading
+  var pagefind = null;
+  var ready = (async function load() {
+    var table = fetch(t2sUrl).then(function (r) {
+      if (!r.ok) throw new Error("t2s " + r.status);
+      return r.json();
+    });
+    var pf = await import(base + "pagefind.js");
+    // Pagefind 1.5 splits Chinese queries with Intl.Segmenter when <html lang> is Chinese; our
+    // queries are already analysed, so the instance is created as language "und" (the index's).
+    var html = document.documentElement, lang = html.getAttribute("lang");
+    html.setAttribute("lang", "und");
+    var init;
+    try { init = pf.init(); } finally { if (lang === null) html.removeAttribute("lang"); else html.setAttribute("lang", lang); }
+    await init;
+    for (var i = 0; i < shards.length; i++) await pf.mergeIndex(shards[i], { language: "und" });
+    A.setTable(await table);
+    pagefind = pf;
+  })();
+  ready.catch(function () {});
+
+  // ------------------------------------------------------------------ searching
+  var orderCache = null; // id -> rank (0 = newest), from the exact search for ALL
+  async function order() {
+    if (!orderCache) {
+      var res = await pagefind.search('"' + ALL + '"', {});
+      orderCache = new Map();
+      res.results.forEach(function (r, i) { orderCache.set(r.id, i); });
+    }
+    return orderCache;
+  }
+  async function ids(term, filters) {
+    var res = await pagefind.search(term, { filters: filters });
+    var m = new Map();
+    res.results.forEach(function (r) { m.set(r.id, r); });
+    return m;
+  }
+
+  function inTitle(r) { return r.words && r.words.length > 0 && Math.min.apply(null, r.words) < TITLE_SPAN; }
+
+  // [result] in display order, each {id, r (Pagefind result), tier}
+  async function find(state, phrases) {
+    if (!phrases.length || (phrases.length === 1 && phrases[0].prefix)) {
+      // filter-only, or a single character (a prefix search, ranked by Pagefind): order by the index
+      var rank = await order();
+      var found = phrases.length ? await ids(A.pagefindQuery(phrases[0]), state.filters)
+                                 : await ids('"' + ALL + '"', state.filters);
+      var rowsP = Array.from(found, function (kv) {
+        return { id: kv[0], r: kv[1], tier: phrases.length && inTitle(kv[1]) ? 1 : 2 };
+      });
+      rowsP.sort(function (a, b) { return (state.sort ? 0 : a.tier - b.tier) || rank.get(a.id) - rank.get(b.id); });
+      if (state.sort === "asc") rowsP.reverse();
+      return rowsP;
+    }
+    // exact phrase searches return records in index order: newest first (see the file's header)
+    var sets = await Promise.all(phrases.map(function (p) { return ids(A.pagefindQuery(p), state.filters); }));
+    var rows = [];
+    sets[0].forEach(function (r, id) {
+      if (!sets.every(function (m) { return m.has(id); })) return;
+      var title = sets.every(function (m) { return inTitle(m.get(id)); });
+      rows.push({ id: id, r: r, tier: title ? 1 : 2 });
+    });
+    // exact title / 文号 / 索引号: among few candidates only (a broad query is no title or number)
+    var key = A.exactKey(state.q);
+    var candidates = rows.filter(function (row) { return row.tier === 1 || rows.length <= EXACT_CANDIDATES; });
+    if (key.length >= 2 && candidates.length <= EXACT_CANDIDATES) {
+      var data = await Promise.all(candidates.map(function (row) { return row.r.data(); }));
+      data.forEach(function (d, i) {
+        if (["标题", "文号", "索引号"].some(function (k) { var v = value(d, k); return v && A.exactKey(v) === key; })) {
+          candidates[i].tier = 0;
+        }
+      });
+    }
+    if (!state.sort) rows.sort(function (a, b) { return a.tier - b.tier; }); // stable: newest first within a tier
+    if (state.sort === "asc") rows.reverse();
+    return rows;
+  }
+
+  var latest = 0; // a newer search supersedes any still in flight
+  var current = null; // {rows, shown, token, phrases, loading}
+
+  function unitInQuery(state) {
+    if (!unitSel || state.filters["发布机构"]) return "";
+    var q = A.exactKey(state.q), best = "";
+    Array.prototype.forEach.call(unitSel.options, function (o) {
+      var k = o.value && A.exactKey(o.value);
+      if (k && q.indexOf(k) !== -1 && o.value.length > best.length) best = o.value;
+    });
+    return best;
+  }
+
+  function showApplied(state) {
+    applied.textContent = "";
+    var unit = state.filters["发布机构"];
+    if (unit) {
+      applied.appendChild(el("span", {}, "已按发布机构筛选：" + unit + " "));
+      var rm = el("button", { type: "button", "class": "md-button portal-chip" }, "取消此筛选");
+      rm.addEventListener("click", function () { unitSel.value = ""; submit(); });
+      applied.appendChild(rm);
+    } else {
+      var found = unitInQuery(state);
+      if (found) {
+        var add = el("button", { type: "button", "class": "md-button portal-chip" }, "只看“" + found + "”发布的信息");
+        add.addEventListener("click", function () { unitSel.value = found; submit(); unitSel.focus(); });
+        applied.appendChild(add);
       }
     }
-    return state;
+    applied.hidden = !applied.firstChild;
   }
 
-  var latest = 0; // a newer search (typing, changing a filter) supersedes any still in flight
-
-  async function run() {
+  async function run(push) {
     var token = ++latest;
     var state = readForm();
-    writeUrl(state);
-    list.innerHTML = "";
+    if (push) {
+      var url = stateToQuery(state);
+      if (url !== window.location.search && !(url === window.location.pathname && !window.location.search)) {
+        history.pushState(null, "", url);
+      }
+    }
+    list.textContent = "";
+    moreBtn.hidden = true;
+    current = null;
+    showApplied(state);
+    var phrases = A ? A.queryPhrases(state.q) : [];
     if (!state.q && Object.keys(state.filters).length === 0) {
       setStatus("请输入关键词，或选择筛选条件。");
       return;
     }
-    setStatus("正在搜索……");
-    state = unitAsFilter(state);
-    var opts = { filters: state.filters };
-    if (state.sort) opts.sort = { date: state.sort };
-    var search = await pagefind.search(state.q || null, opts);
-    if (token !== latest) return;
-    var shown = 0;
-    async function more() {
-      var batch = await Promise.all(search.results.slice(shown, shown + PAGE).map(function (r) { return r.data(); }));
-      if (token !== latest) return;
-      batch.forEach(render);
-      shown += batch.length;
-      moreBtn.hidden = shown >= search.results.length;
-    }
-    moreBtn.onclick = function () { more(); };
-    await more();
-    if (token !== latest) return;
-    var n = search.results.length;
-    var scope = state.unitFromQuery ? "（发布机构：" + state.unitFromQuery + "）" : "";
-    setStatus(n === 0 ? "没有找到相关信息" + scope + "。可以换个关键词，或减少筛选条件。"
-      : "找到 " + n + " 条相关信息" + scope + "。");
-  }
-
-  function render(d) {
-    var li = el("li", { "class": "portal-result" });
-    var h = el("h2", { "class": "portal-result__title" });
-    h.appendChild(el("a", { href: d.url }, d.meta.title || d.url));
-    li.appendChild(h);
-    var facts = [];
-    if (d.meta["发布日期"]) facts.push("发布日期：" + d.meta["发布日期"]);
-    if (d.meta["文号"]) facts.push("文号：" + d.meta["文号"]);
-    if (d.meta["发布机构"]) facts.push("发布机构：" + d.meta["发布机构"]);
-    li.appendChild(el("p", { "class": "portal-result__meta" }, facts.join("　")));
-    var ex = el("p", { "class": "portal-result__excerpt" });
-    ex.innerHTML = d.excerpt; // Pagefind escapes the text and marks hits with <mark>
-    li.appendChild(ex);
-    list.appendChild(li);
-  }
-
-  form.addEventListener("submit", function (e) { e.preventDefault(); run(); });
-  selects.concat([sortSel]).forEach(function (s) { s.addEventListener("change", function () { if (pagefind) run(); }); });
-
-  (async function init() {
-    try {
-      pagefind = await import(base + "pagefind.js");
-      await pagefind.options({ excerptLength: 40 });
-      await pagefind.init();
-      await fillFilters();
-    } catch (err) {
-      setStatus("搜索索引加载失败，请稍后再试，或通过信息目录浏览。");
+    if (state.q && !phrases.length && Object.keys(state.filters).length === 0) {
+      setStatus("请输入汉字、字母或数字。");
       return;
     }
-    var p = params();
-    input.value = p.get("q") || "";
-    selects.forEach(function (s) { var v = p.get("f." + s.getAttribute("data-filter")); if (v) s.value = v; });
-    sortSel.value = p.get("sort") || "";
-    form.setAttribute("data-ready", "true");
-    if (input.value || selects.some(function (s) { return s.value; })) { run(); } else { setStatus("请输入关键词，或选择筛选条件。"); }
-  })();
+    setStatus("正在搜索……");
+    try {
+      await ready;
+    } catch (err) {
+      if (token === latest) setStatus("搜索索引加载失败，请稍后再试，或通过信息目录浏览。");
+      return;
+    }
+    if (token !== latest) return;
+    phrases = A.queryPhrases(state.q); // with the traditional → simplified table loaded
+    var rows;
+    try {
+      rows = await find(state, phrases);
+    } catch (err) {
+      if (token === latest) setStatus("搜索出错，请稍后再试。");
+      return;
+    }
+    if (token !== latest) return;
+    current = { rows: rows, shown: 0, token: token, phrases: phrases, loading: false };
+    await more(false);
+    if (token !== latest) return;
+    var n = rows.length;
+    var filtersNote = Object.keys(state.filters).length ? "（已筛选）" : "";
+    setStatus(n === 0
+      ? (state.q ? "没有找到包含“" + state.q + "”的信息" + filtersNote + "。可以换个关键词，或减少筛选条件。"
+                 : "没有符合筛选条件的信息。")
+      : "找到 " + n + " 条相关信息" + filtersNote + "。");
+  }
+
+  async function more(moveFocus) {
+    var c = current;
+    if (!c || c.loading || c.shown >= c.rows.length) return;
+    c.loading = true;
+    moreBtn.disabled = true;
+    try {
+      var slice = c.rows.slice(c.shown, c.shown + PAGE);
+      var batch = await Promise.all(slice.map(function (row) { return row.r.data(); }));
+      if (c !== current) return;
+      var first = null;
+      batch.forEach(function (d, i) {
+        var li = render(d, slice[i], c.phrases);
+        first = first || li;
+      });
+      c.shown += batch.length;
+      moreBtn.hidden = c.shown >= c.rows.length;
+      if (moveFocus && first) first.querySelector("a").focus();
+    } finally {
+      c.loading = false;
+      moreBtn.disabled = false;
+    }
+  }
+
+  function value(d, key) {
+    var v = d.filters && d.filters[key];
+    return v && v.length ? v[0] : "";
+  }
+
+  // text with the spans [[start, end]] (code points) marked; textContent only, never innerHTML
+  function marked(parent, text, spans) {
+    var chars = Array.from(text), pos = 0;
+    spans.forEach(function (s) {
+      if (s[0] > pos) parent.appendChild(document.createTextNode(chars.slice(pos, s[0]).join("")));
+      parent.appendChild(el("mark", {}, chars.slice(s[0], s[1]).join("")));
+      pos = s[1];
+    });
+    if (pos < chars.length) parent.appendChild(document.createTextNode(chars.slice(pos).join("")));
+  }
+
+  function excerpt(body, phrases) {
+    var text = body.replace(/\s+/g, " ").trim();
+    var chars = Array.from(text);
+    var spans = A.matches(text, phrases);
+    var start = 0;
+    if (spans.length) start = Math.max(0, spans[0][0] - 30);
+    var end = Math.min(chars.length, start + 110);
+    var inside = spans.filter(function (s) { return s[0] >= start && s[1] <= end; })
+      .map(function (s) { return [s[0] - start, s[1] - start]; });
+    return { text: (start > 0 ? "……" : "") + chars.slice(start, end).join("") + (end < chars.length ? "……" : ""),
+             spans: inside.map(function (s) { return start > 0 ? [s[0] + 2, s[1] + 2] : s; }) };
+  }
+
+  function render(d, row, phrases) {
+    var li = el("li", { "class": "portal-result" });
+    var h = el("h2", { "class": "portal-result__title" });
+    var a = el("a", { href: new URL(d.url.replace(/^\//, ""), base.replace(/pagefind\/$/, "")).href });
+    var title = value(d, "标题") || d.url;
+    marked(a, title, A.matches(title, phrases));
+    h.appendChild(a);
+    li.appendChild(h);
+    var tags = el("p", { "class": "portal-result__tags" });
+    var type = value(d, "类型");
+    if (type) tags.appendChild(el("span", { "class": "portal-result__type" }, type));
+    var st = value(d, "有效性");
+    if (st) {
+      tags.appendChild(document.createTextNode(" "));
+      tags.appendChild(el("span", { "class": "portal-status portal-status--" + (STATUS_CLASS[st] || "valid") }, st));
+    }
+    if (row.tier === 0) {
+      tags.appendChild(document.createTextNode(" "));
+      tags.appendChild(el("span", { "class": "portal-result__exact" }, "完全匹配"));
+    }
+    li.appendChild(tags);
+    var facts = [];
+    if (value(d, "发布机构")) facts.push("发布机构：" + value(d, "发布机构"));
+    if (value(d, "发布日期")) facts.push("发布日期：" + value(d, "发布日期"));
+    if (value(d, "文号")) facts.push("文号：" + value(d, "文号"));
+    li.appendChild(el("p", { "class": "portal-result__meta" }, facts.join("　")));
+    var body = value(d, "正文");
+    if (body) {
+      var ex = excerpt(body, phrases);
+      var p = el("p", { "class": "portal-result__excerpt" });
+      marked(p, ex.text, ex.spans);
+      li.appendChild(p);
+    }
+    list.appendChild(li);
+    return li;
+  }
+
+  function submit() { run(true); }
+
+  // Programmatic access to the same search (tests and diagnostics): every result, in display order.
+  window.PortalSearch = {
+    ready: ready,
+    query: async function (q, filters, sort) {
+      await ready;
+      var state = { q: (q || "").trim(), filters: filters || {}, sort: sort || "" };
+      var rows = await find(state, A.queryPhrases(state.q));
+      var data = await Promise.all(rows.map(function (row) { return row.r.data(); }));
+      return data.map(function (d, i) { return { url: d.url, tier: rows[i].tier, title: value(d, "标题") }; });
+    },
+  };
+
+  form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
+  selects.concat([sortSel]).forEach(function (s) { s.addEventListener("change", submit); });
+  moreBtn.addEventListener("click", function () { more(true); });
+  window.addEventListener("popstate", function () { fillForm(new URLSearchParams(window.location.search)); run(false); });
+
+  // The URL's query fills the form now, before the index loads, so nothing typed later is overwritten.
+  var initial = new URLSearchParams(window.location.search);
+  fillForm(initial);
+  if (input.value || selects.some(function (s) { return s.value; })) {
+    run(false);
+  } else {
+    setStatus("正在加载搜索索引……");
+    ready.then(function () {
+      if (latest === 0) setStatus("请输入关键词，或选择筛选条件。");
+    }, function () {
+      if (latest === 0) setStatus("搜索索引加载失败，请稍后再试，或通过信息目录浏览。");
+    });
+  }
+  ready.then(function () { form.setAttribute("data-ready", "true"); }, function () {});
 })();
