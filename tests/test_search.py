@@ -196,6 +196,10 @@ def visible_records(site: Path) -> dict:
             parts += [cells.get(k, "") for k in ("索引号", "成文日期", "发布日期")] + [_texts(withdrawn[0])]
         else:
             parts += [v for v in cells.values() if v != "—"]
+            # annual-report tables are data, not text: they are left out of the index (placed inside the
+            # body's sections 二–四 on the page, so they are dropped here before the body is read)
+            for wrap in art.xpath(".//div[contains(@class,'portal-body')]//div[contains(@class,'portal-table-wrap')]"):
+                wrap.getparent().remove(wrap)
             meta = art.xpath(".//table[contains(@class,'portal-meta')]")[0]
             node = meta.getnext()
             body = []

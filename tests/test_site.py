@@ -296,7 +296,7 @@ def _hostile_site(tmp_path, monkeypatch):
         "---\ntype: disclosure\n" + yaml.safe_dump({"title": HOSTILE_TITLE, "summary": HOSTILE_SUMMARY,
                                                      "keywords": HOSTILE_KEYWORDS}, allow_unicode=True)
         + "index_no: MB0000033/2026-00099\nissuer: 青岚县教育局\ntopic: 科技、教育\\教育\ncolumn: 通知公告\n"
-          "written: 2026-11-02\npublished: 2026-11-03\nreviewed: {by: 测试, date: 2026-11-02}\n---\n\n正文。\n",
+          "written: 2026-11-02\npublished: 2026-11-03\nreviewed: {by: 测试, date: 2026-11-02}\n---\n\n本通知用于检验页面对记录文字的转义。\n",
         encoding="utf-8")
     withdrawn = tmp_path / "src/content/records/2026/jyj/hostile-withdrawn.md"
     withdrawn.write_text(rec.read_text(encoding="utf-8").replace("2026-00099", "2026-00098")

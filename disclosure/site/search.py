@@ -190,20 +190,22 @@ class BodyCapture:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def meta_values(r, corpus, status: str) -> list[str]:
-    """The values of the record page's metadata block (planner.meta_block), in its order."""
-    unit = corpus.cfg.unit(r.issuer)
-    vals = [r.index_no, r.topic, unit.name, str(r.written), r.doc_no, str(r.published)]
-    if r.type == "normative":
-        vals += [status, r.reg_no, str(r.effective) if r.effective else "", str(r.expires) if r.expires else ""]
-    if r.type == "annual-report":
-        vals += [f"{r.year} 年", r.type_label]
-    if r.keywords or r.genre:
-        vals += ["　".join(r.keywords), r.genre or ""]
-    vals.append(r.title)
-    if r.summary:
-        vals.append(r.summary)
-    return [v for v in vals if v]
+def meta_values(v) -> list[str]:
+    """The values of the record page's metadata block, in its order, from the page's own data
+    (views.RecordView, rendered by partials/portal/meta.html): what the visitor reads is what is indexed."""
+    vals = [v.index_no, v.topic, v.unit, v.column.title if v.column else "", v.written, v.published, v.doc_no]
+    if v.type == "normative":
+        vals += [v.status, v.reg_no, v.effective, v.expires]
+    elif v.type == "annual-report":
+        vals += [f"{v.year} 年" if v.year else "", v.type_label]
+    else:
+        vals.append(v.type_label)
+    if v.keywords or v.genre:
+        vals += ["　".join(v.keywords), v.genre]
+    vals.append(v.title)
+    if v.summary:
+        vals.append(v.summary)
+    return [x for x in vals if x]
 
 
 def docs_from_plan(plan, bodies: dict) -> list[IndexDoc]:
@@ -212,6 +214,7 @@ def docs_from_plan(plan, bodies: dict) -> list[IndexDoc]:
 
     c = plan.corpus
     planner = Planner(c)
+    views = {p.src_uri: p for p in plan.pages if p.src_uri.startswith("records/")}
     docs = []
     for r in c.live:
         status = planner.status(r)
@@ -223,7 +226,8 @@ def docs_from_plan(plan, bodies: dict) -> list[IndexDoc]:
             fields = [r.index_no, str(r.written), str(r.published), str(w.date), w.reason]
             docs.append(IndexDoc(**{**common, "doc_no": "", "topic": ""}, fields=fields, withdrawn=True))
             continue
-        docs.append(IndexDoc(**common, fields=meta_values(r, c, status),
+        view = views[f"records/{r.slug}.md"].data["record"]
+        docs.append(IndexDoc(**common, fields=meta_values(view),
                              body=bodies.get(f"records/{r.slug}.md", ""),
                              attachments=[a.title for a in r.attachments]))
     return docs
