@@ -30,7 +30,8 @@ What is not taken from the cache
 
 Layout and robustness
 - 64 shard files per key, a record's shard chosen by a hash of its absolute path. A shard holds two
-  pickles: a header `(FORMAT, key)` and a list of rows `(path, stat signature, digest, entry)`.
+  pickles: a header `(FORMAT, key)`, then its paths (one string), a table of (stat signature,
+  digest) per path (one bytes object) and the entries.
   The stat signature (size, mtime_ns, ctime_ns, inode) lets a warm run skip reading a file whose
   metadata is unchanged, as git's index does; a file modified less than 2 s before it was read gets
   no signature (it is read and hashed again next time), closing the window in which an edit could
@@ -55,6 +56,7 @@ import operator
 import os
 import pickle
 import shutil
+import struct
 import sys
 import time
 import zlib
@@ -159,12 +161,17 @@ def digest(raw: bytes) -> bytes:
     return hashlib.blake2b(raw, digest_size=16).digest()
 
 
-def stat_sig(st, now_ns: int | None = None):
-    """(size, mtime_ns, ctime_ns, inode), or None for a file modified too recently to trust its stat."""
+_SIG = struct.Struct("<4q")
+NO_SIG = bytes(_SIG.size)  # stored for "no signature: read the file next time"
+ROW = _SIG.size + 16  # bytes of stat signature + digest per row in a shard's table
+
+
+def stat_sig(st, now_ns: int | None = None) -> bytes | None:
+    """(size, mtime_ns, ctime_ns, inode) packed, or None for a file modified too recently to trust its stat."""
     now_ns = time.time_ns() if now_ns is None else now_ns
     if now_ns - st.st_mtime_ns < RACY_NS or now_ns - st.st_ctime_ns < RACY_NS:
         return None
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    return _SIG.pack(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def read_file(path: str):
@@ -217,18 +224,25 @@ def unpack_findings(packed, rel: str) -> list:
 
 
 def pack_record(record: Record, canon: dict) -> tuple:
-    """The record's fields, path-free; equal dates share one object (pickled once per shard)."""
+    """The record's fields, path-free. Equal strings and dates (issuer, topic, keys of `lines`, dates …)
+    share one object within a shard, so each is pickled and read back once: loading is ~2× faster."""
     state = list(_r_values(record))
     state[_R_PATH] = ""
     state[_R_SRC] = None
-    for i in _DATE_SLOTS:
-        v = state[i]
-        if v is not None:
-            state[i] = canon.setdefault(v, v)
+    setdefault = canon.setdefault
+    for i, v in enumerate(state):
+        t = type(v)
+        if t is str or t is _DATE:
+            if i != _R_BODY:
+                state[i] = setdefault(v, v)
+        elif t is list:
+            state[i] = [setdefault(x, x) if type(x) is str else x for x in v]
+        elif t is dict and i == _R_LINES:
+            state[i] = {setdefault(k, k): n for k, n in v.items()}
     return tuple(state)
 
 
-_DATE_SLOTS = tuple(i for i, f in enumerate(dataclasses.fields(Record)) if "date" in str(f.type))
+_R_BODY, _R_LINES = _R_FIELDS.index("body"), _R_FIELDS.index("lines")
 
 
 def unpack_record(state: tuple, rel: str, src: Path) -> Record:
@@ -264,9 +278,11 @@ def bound_ok(b, src: str) -> bool:
     return True
 
 
-def rel_path(src: Path, root: Path) -> str:
-    """The record path as parse_record writes it into messages (same rule as records.parse_record)."""
-    s, r = str(src), str(root)
+def rel_path(src: Path, root: Path, s: str | None = None, r: str | None = None) -> str:
+    """The record path as parse_record writes it into messages (same rule as records.parse_record).
+    `s`, `r`: str(src) and str(root) when the caller has them."""
+    s = str(src) if s is None else s
+    r = str(root) if r is None else r
     if s.startswith(r) and s[len(r):len(r) + 1] == "/" and "/." not in s and "//" not in s:
         return s[len(r) + 1:]  # what relative_to gives for a normalised path under the root, 10× faster
     try:
@@ -315,7 +331,7 @@ class Store:
         self.header = pickle.dumps((FORMAT, self.key), protocol=pickle.HIGHEST_PROTOCOL)
 
     def load(self, stats: Stats) -> dict:
-        """shard number → {path: (sig, digest, entry)}; unreadable shards map to None."""
+        """shard number → Shard; unreadable shards map to None."""
         out: dict = {}
         if not self.read or not self.dir.is_dir():
             return out
@@ -325,8 +341,7 @@ class Store:
                 with open(path, "rb") as fh:
                     if pickle.load(fh) != (FORMAT, self.key):
                         raise ValueError("another format or key")
-                    rows = pickle.load(fh)
-                out[n] = {row[0]: row[1:] for row in rows}
+                    out[n] = Shard(*pickle.load(fh))
                 stats.shards_loaded += 1
             except FileNotFoundError:
                 continue
@@ -366,6 +381,48 @@ class Store:
             pass
 
 
+class Shard:
+    """One shard as stored: its paths joined by NUL, a table of (stat signature, digest) per row, the entries.
+    (A table and one string load far faster than a tuple of small objects per row.)"""
+
+    __slots__ = ("paths", "table", "entries", "_index")
+
+    def __init__(self, paths: str, table: bytes, entries: list):
+        if len(table) != ROW * len(entries) or (paths.count("\0") + 1 if paths else 0) != len(entries):
+            raise ValueError("inconsistent shard")
+        self.paths, self.table, self.entries, self._index = paths, table, entries, None
+
+    @property
+    def index(self) -> dict:
+        if self._index is None:
+            self._index = {p: j for j, p in enumerate(self.paths.split("\0"))} if self.entries else {}
+        return self._index
+
+    def sig(self, j: int) -> bytes | None:
+        sig = self.table[j * ROW : j * ROW + _SIG.size]
+        return None if sig == NO_SIG else sig
+
+    def digest(self, j: int) -> bytes:
+        return self.table[j * ROW + _SIG.size : (j + 1) * ROW]
+
+    def row(self, j: int, path: str) -> tuple:
+        return (path, self.sig(j), self.digest(j), self.entries[j])
+
+    def rows(self) -> list:
+        return [self.row(j, p) for j, p in enumerate(self.paths.split("\0"))] if self.entries else []
+
+
+def encode_rows(rows) -> bytes:
+    """[(path, sig, digest, entry)] → the pickled shard body that Shard reads."""
+    paths = "\0".join(r[0] for r in rows)
+    table = b"".join((r[1] or NO_SIG) + r[2] for r in rows)
+    return pickle.dumps((paths, table, [r[3] for r in rows]), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def decode_rows(blob: bytes) -> list:
+    return Shard(*pickle.loads(blob)).rows()
+
+
 def open_store(cfg, stats: Stats) -> Store | None:
     stats.mode = mode()
     if stats.mode == "off":
@@ -377,8 +434,3 @@ def open_store(cfg, stats: Stats) -> Store | None:
         return None
 
 
-def dumps(obj) -> bytes:
-    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-loads = pickle.loads

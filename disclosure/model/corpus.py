@@ -169,7 +169,7 @@ def _worker_shard(paths: list[str]) -> bytes:
     gc.disable()
     cfg, ctx = _worker_state["cfg"], _worker_state["ctx"]
     canon: dict = {}
-    return cache.dumps([_check_file(p, Path(p), cfg, ctx, canon)[0] for p in paths])
+    return cache.encode_rows([_check_file(p, Path(p), cfg, ctx, canon)[0] for p in paths])
 
 
 def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int,
@@ -190,16 +190,18 @@ def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int
     by_digest = None
     for i, p in enumerate(paths):
         old = known.get(shard[i])
-        row = old.get(p) if old else None
-        if row is not None and row[0] is not None:
-            try:
-                sig = cache.stat_sig(os.stat(p))
-            except OSError:
-                sig = None
-            if sig == row[0] and cache.bound_ok(row[2][5], p):
-                rows[i] = (p, *row)
-                stats.stat_hits += 1
-                continue
+        j = old.index.get(p) if old else None
+        if j is not None:
+            stored = old.sig(j)
+            if stored is not None:
+                try:
+                    sig = cache.stat_sig(os.stat(p))
+                except OSError:
+                    sig = None
+                if sig == stored and cache.bound_ok(old.entries[j][5], p):
+                    rows[i] = (p, sig, old.digest(j), old.entries[j])
+                    stats.stat_hits += 1
+                    continue
         if not known:
             misses.append(i)
             continue
@@ -210,20 +212,22 @@ def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int
             continue
         d = cache.digest(raw)
         if by_digest is None:
-            by_digest = {r[1]: r[2] for shard_rows in known.values() if shard_rows for r in shard_rows.values()}
+            by_digest = {sh.digest(k): e for sh in known.values() if sh for k, e in enumerate(sh.entries)}
         entry = by_digest.get(d)
         if entry is not None and cache.bound_ok(entry[5], p):
             rows[i] = (p, sig, d, entry)
-            if row is None or row[:2] != (sig, d):  # moved, touched, or now old enough to trust its stat
+            if j is None or (old.sig(j), old.digest(j)) != (sig, d):  # moved, touched, or now trusted
                 dirty.add(shard[i])
             continue
         raws[i] = (raw, sig)
         misses.append(i)
     stats.hits = len(files) - len(misses)
     stats.misses = len(misses)
+    root = str(cfg.root)
     for i in range(len(files)):
         if rows[i] is not None:
-            record, findings, rerun = _from_entry(rows[i][3], cache.rel_path(files[i], cfg.root), files[i], ctx)
+            record, findings, rerun = _from_entry(rows[i][3], cache.rel_path(files[i], cfg.root, paths[i], root),
+                                                  files[i], ctx)
             stats.reruns += rerun
             out[i] = (record, findings)
     stats.seconds_load = time.perf_counter() - t0
@@ -244,9 +248,10 @@ def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int
                                        initargs=(str(config_path), ctx.as_of, str(cfg.docs_dir)))
         with pool:
             for n, blob in zip(order, pool.map(_worker_shard, [[paths[i] for i in groups[n]] for n in order])):
-                for i, row in zip(groups[n], cache.loads(blob)):
+                for i, row in zip(groups[n], cache.decode_rows(blob)):
                     rows[i] = row
-                    record, findings, _ = _from_entry(row[3], cache.rel_path(files[i], cfg.root), files[i], ctx)
+                    record, findings, _ = _from_entry(row[3], cache.rel_path(files[i], cfg.root, paths[i], root),
+                                                      files[i], ctx)
                     out[i] = (record, findings)
                 fresh[n] = (blob, len(groups[n]))
                 dirty.add(n)
@@ -278,14 +283,14 @@ def _write_shards(store, known, rows, shard, dirty, fresh, stats) -> None:
     for i, row in enumerate(rows):
         current[shard[i]].append(row)
     for n, old in known.items():
-        if old is None or set(old) != {r[0] for r in current.get(n, ())}:
+        if old is None or set(old.index) != {r[0] for r in current.get(n, ())}:
             dirty.add(n)
     for n in sorted(dirty):
         rows_n = current.get(n, [])
         keep = [r for r in rows_n if r[3][5] is not False]
         blob, count = fresh.get(n, (None, -1))
         if blob is None or not (len(keep) == len(rows_n) == count):  # not exactly the worker's rows
-            blob = cache.dumps(keep)
+            blob = cache.encode_rows(keep)
         try:
             store.write(n, blob)
             stats.shards_written += 1
@@ -307,6 +312,10 @@ def load_corpus(cfg: PortalConfig, as_of: dt.date | None = None, paths: list[Pat
     try:
         return _load_corpus(cfg, as_of or build_date(), paths, jobs, config_path, keep_bodies)
     finally:
+        # Move what the load made (~20 objects a record) straight to the oldest generation: left in the
+        # youngest, the first collections after re-enabling would traverse it all 2–3 times (~1 s at 100,000).
+        gc.freeze()
+        gc.unfreeze()
         if gc_was_enabled:
             gc.enable()
 
