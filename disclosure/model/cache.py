@@ -29,9 +29,10 @@ What is not taken from the cache
   here in the same way (see `_bound`).
 
 Layout and robustness
-- 64 shard files per key, a record's shard chosen by a hash of its absolute path. A shard holds two
-  pickles: a header `(FORMAT, key)`, then its paths (one string), a table of (stat signature,
-  digest) per path (one bytes object) and the entries.
+- 64 shard files per key, a record's shard chosen by a hash of its absolute path. A shard file is a
+  fixed header (format, key, lengths), a pickle of its paths (one string), a table of (stat
+  signature, digest) per path (one bytes object) and the entries, then a pickle of the bodies,
+  read only by a run that needs them (a build, or date-dependent rules to run again).
   The stat signature (size, mtime_ns, ctime_ns, inode) lets a warm run skip reading a file whose
   metadata is unchanged, as git's index does; a file modified less than 2 s before it was read gets
   no signature (it is read and hashed again next time), closing the window in which an edit could
@@ -229,12 +230,12 @@ def pack_record(record: Record, canon: dict) -> tuple:
     state = list(_r_values(record))
     state[_R_PATH] = ""
     state[_R_SRC] = None
+    state[_R_BODY] = ""  # stored apart: most warm runs never read it
     setdefault = canon.setdefault
     for i, v in enumerate(state):
         t = type(v)
         if t is str or t is _DATE:
-            if i != _R_BODY:
-                state[i] = setdefault(v, v)
+            state[i] = setdefault(v, v)
         elif t is list:
             state[i] = [setdefault(x, x) if type(x) is str else x for x in v]
         elif t is dict and i == _R_LINES:
@@ -245,10 +246,11 @@ def pack_record(record: Record, canon: dict) -> tuple:
 _R_BODY, _R_LINES = _R_FIELDS.index("body"), _R_FIELDS.index("lines")
 
 
-def unpack_record(state: tuple, rel: str, src: Path) -> Record:
+def unpack_record(state: tuple, rel: str, src: Path, body: str | None) -> Record:
     values = list(state)
     values[_R_PATH] = rel
     values[_R_SRC] = src
+    values[_R_BODY] = body or ""
     return Record(*values)
 
 
@@ -319,8 +321,13 @@ class Stats:
 last_run = Stats()  # the figures of the last load in this process (tests, benchmarks, the build log)
 
 
+_HEAD = struct.Struct("<8s24sQQ")  # magic, key, length of the meta pickle, length of the bodies pickle
+_MAGIC = b"DSCACHE" + bytes([FORMAT])
+
+
 class Store:
-    """The shard files of one key."""
+    """The shard files of one key. A shard file: a fixed header, then a pickle of (paths, table,
+    entries) and a pickle of the bodies, so a run that needs no body (validate, same date) skips them."""
 
     def __init__(self, cfg, read: bool):
         base = os.environ.get("DISCLOSURE_CACHE_DIR")
@@ -328,10 +335,10 @@ class Store:
         self.key = cache_key(cfg)
         self.dir = self.base / self.key
         self.read = read
-        self.header = pickle.dumps((FORMAT, self.key), protocol=pickle.HIGHEST_PROTOCOL)
 
-    def load(self, stats: Stats) -> dict:
-        """shard number → Shard; unreadable shards map to None."""
+    def load(self, stats: Stats, need_bodies) -> dict:
+        """shard number → Shard (unreadable shards → None). `need_bodies(entries)` says whether to read
+        a shard's bodies now (they can still be read later, while the file is unchanged)."""
         out: dict = {}
         if not self.read or not self.dir.is_dir():
             return out
@@ -339,9 +346,15 @@ class Store:
             path = self.dir / f"{n:02d}.pkl"
             try:
                 with open(path, "rb") as fh:
-                    if pickle.load(fh) != (FORMAT, self.key):
-                        raise ValueError("another format or key")
-                    out[n] = Shard(*pickle.load(fh))
+                    st = os.fstat(fh.fileno())
+                    magic, key, meta_len, bodies_len = _HEAD.unpack(fh.read(_HEAD.size))
+                    if magic != _MAGIC or key != self.key.encode() or st.st_size != _HEAD.size + meta_len + bodies_len:
+                        raise ValueError("another format or key, or a cut file")
+                    shard = Shard(*pickle.loads(fh.read(meta_len)))
+                    shard.source = (str(path), (st.st_ino, st.st_size, st.st_mtime_ns), _HEAD.size + meta_len, bodies_len)
+                    if need_bodies(shard.entries):
+                        shard.set_bodies(pickle.loads(fh.read(bodies_len)))
+                out[n] = shard
                 stats.shards_loaded += 1
             except FileNotFoundError:
                 continue
@@ -350,15 +363,16 @@ class Store:
                 stats.shards_bad += 1
         return out
 
-    def write(self, n: int, blob: bytes) -> None:
-        """`blob` is the pickled row list of shard n; temporary file + rename, never a half shard."""
+    def write(self, n: int, meta: bytes, bodies: bytes) -> None:
+        """Shard n from its two pickles: temporary file + rename, never a half shard."""
         self.dir.mkdir(parents=True, exist_ok=True)
         final = self.dir / f"{n:02d}.pkl"
         tmp = self.dir / f".{n:02d}.{os.getpid()}.{time.monotonic_ns()}.tmp"
         try:
             with open(tmp, "wb") as fh:
-                fh.write(self.header)
-                fh.write(blob)
+                fh.write(_HEAD.pack(_MAGIC, self.key.encode(), len(meta), len(bodies)))
+                fh.write(meta)
+                fh.write(bodies)
             os.replace(tmp, final)
         finally:
             if tmp.exists():
@@ -374,23 +388,54 @@ class Store:
             if d != self.dir:
                 shutil.rmtree(d, ignore_errors=True)
 
-    def touch(self) -> None:
-        try:
-            os.utime(self.dir)
-        except OSError:
-            pass
+
+class Bodies:
+    """The bodies of a list of rows, read only when asked for (`get` → list, or None if unavailable)."""
+
+    __slots__ = ("_bodies", "_blob")
+
+    def __init__(self, blob: bytes | None = None):
+        self._bodies, self._blob = None, blob
+
+    def set_bodies(self, bodies: list) -> None:
+        self._bodies = bodies
+
+    def _read(self):
+        return None if self._blob is None else pickle.loads(self._blob)
+
+    def get(self) -> list | None:
+        if self._bodies is None:
+            try:
+                self._bodies = self._read()
+            except Exception:
+                self._bodies = None
+        return self._bodies
 
 
-class Shard:
-    """One shard as stored: its paths joined by NUL, a table of (stat signature, digest) per row, the entries.
-    (A table and one string load far faster than a tuple of small objects per row.)"""
+class Shard(Bodies):
+    """One shard as stored: its paths joined by NUL, a table of (stat signature, digest) per row, the
+    entries, and (lazily) the bodies. A table and one string load far faster than small objects per row."""
 
-    __slots__ = ("paths", "table", "entries", "_index")
+    __slots__ = ("paths", "table", "entries", "_index", "source")
 
     def __init__(self, paths: str, table: bytes, entries: list):
+        super().__init__()
         if len(table) != ROW * len(entries) or (paths.count("\0") + 1 if paths else 0) != len(entries):
             raise ValueError("inconsistent shard")
-        self.paths, self.table, self.entries, self._index = paths, table, entries, None
+        self.paths, self.table, self.entries, self._index, self.source = paths, table, entries, None, None
+
+    def _read(self):
+        """The bodies, from the same file as the entries (None if it was replaced since)."""
+        if self.source is None:
+            return super()._read()
+        path, ident, offset, length = self.source
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if (st.st_ino, st.st_size, st.st_mtime_ns) != ident:
+                return None
+            fh.seek(offset)
+            bodies = pickle.loads(fh.read(length))
+        return bodies if len(bodies) == len(self.entries) else None
 
     @property
     def index(self) -> dict:
@@ -405,22 +450,34 @@ class Shard:
     def digest(self, j: int) -> bytes:
         return self.table[j * ROW + _SIG.size : (j + 1) * ROW]
 
-    def row(self, j: int, path: str) -> tuple:
-        return (path, self.sig(j), self.digest(j), self.entries[j])
-
     def rows(self) -> list:
-        return [self.row(j, p) for j, p in enumerate(self.paths.split("\0"))] if self.entries else []
+        """[(path, sig, digest, entry, (self, j))]: the body is fetched through (source, index)."""
+        if not self.entries:
+            return []
+        return [(p, self.sig(j), self.digest(j), self.entries[j], (self, j)) for j, p in enumerate(self.paths.split("\0"))]
 
 
-def encode_rows(rows) -> bytes:
-    """[(path, sig, digest, entry)] → the pickled shard body that Shard reads."""
+def body_of(ref) -> str | None:
+    """A row's body: the string itself, or (Bodies, index) read on demand; None if it is gone."""
+    if ref is None or type(ref) is str:
+        return ref
+    bodies = ref[0].get()
+    return None if bodies is None else bodies[ref[1]]
+
+
+def encode_rows(rows) -> tuple[bytes, bytes]:
+    """[(path, sig, digest, entry, body)] → (meta pickle, bodies pickle), as a shard file holds them."""
     paths = "\0".join(r[0] for r in rows)
     table = b"".join((r[1] or NO_SIG) + r[2] for r in rows)
-    return pickle.dumps((paths, table, [r[3] for r in rows]), protocol=pickle.HIGHEST_PROTOCOL)
+    meta = pickle.dumps((paths, table, [r[3] for r in rows]), protocol=pickle.HIGHEST_PROTOCOL)
+    bodies = pickle.dumps([r[4] for r in rows], protocol=pickle.HIGHEST_PROTOCOL)
+    return meta, bodies
 
 
-def decode_rows(blob: bytes) -> list:
-    return Shard(*pickle.loads(blob)).rows()
+def decode_rows(meta: bytes, bodies: bytes) -> list:
+    shard = Shard(*pickle.loads(meta))
+    shard._blob = bodies
+    return shard.rows()
 
 
 def open_store(cfg, stats: Stats) -> Store | None:

@@ -129,16 +129,22 @@ def _check_file(path: str, src: Path, cfg: PortalConfig, ctx: RuleContext, canon
     entry = (cache.pack_record(record, canon) if record is not None else None,
              cache.pack_findings(result.findings, rel), tuple(per_rule), tuple(deps),
              ctx.as_of if deps else None, cache.bound(record, result.findings, path))
-    return (path, sig, cache.digest(raw), entry), record, findings
+    body = record.body if record is not None else ""
+    return (path, sig, cache.digest(raw), entry, body), record, findings
 
 
-def _from_entry(entry, rel: str, src: Path, ctx: RuleContext):
-    """(record, findings) from a cache entry; rules that read the build date run again for another date."""
+def _needs_rerun(entry, as_of) -> bool:
+    return bool(entry[3]) and entry[4] != as_of
+
+
+def _from_entry(entry, rel: str, src: Path, ctx: RuleContext, body: str | None):
+    """(record, findings, rerun) from a cache entry; rules that read the build date run again for
+    another date (on the record with its body, as a cold run sees it)."""
     state, parsed, per_rule, deps, deps_as_of, _ = entry
     findings = cache.unpack_findings(parsed, rel)
     if state is None:
         return None, findings, False
-    record = cache.unpack_record(state, rel, src)
+    record = cache.unpack_record(state, rel, src, body)
     rerun = bool(deps) and deps_as_of != ctx.as_of
     for i, packed in enumerate(per_rule):
         if rerun and i in deps:
@@ -164,8 +170,8 @@ def _worker_init(config_path: str, as_of: dt.date, docs_dir: str):
     _worker_state.update(cfg=cfg, ctx=RuleContext(cfg, as_of))
 
 
-def _worker_shard(paths: list[str]) -> bytes:
-    """One shard's files → the pickled cache rows (what the parent both reads and stores)."""
+def _worker_shard(paths: list[str]) -> tuple[bytes, bytes]:
+    """One shard's files → its pickled cache rows (what the parent both reads and stores)."""
     gc.disable()
     cfg, ctx = _worker_state["cfg"], _worker_state["ctx"]
     canon: dict = {}
@@ -175,14 +181,19 @@ def _worker_shard(paths: list[str]) -> bytes:
 def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int,
                config_path, keep_bodies: bool) -> list:
     """[(record | None, findings)] in the order of `files`: from the cache where the bytes (and all
-    else a result depends on) are unchanged, else parsed and checked, in worker processes for many."""
+    else a result depends on) are unchanged, else parsed and checked, in worker processes for many.
+
+    A row is (path, stat signature, digest, entry, body); the body may be a reference into a shard
+    (read only when a build, a rerun or a shard rewrite needs it)."""
     stats = cache.Stats(files=len(files))
     store = cache.open_store(cfg, stats)
     t0 = time.perf_counter()
-    known = store.load(stats) if store else {}
+    as_of = ctx.as_of
+    known = store.load(stats, lambda entries: keep_bodies or any(_needs_rerun(e, as_of) for e in entries)) \
+        if store else {}
     paths = [str(p) for p in files]
     shard = [cache.shard_of(p) for p in paths]
-    rows: list = [None] * len(files)  # (path, sig, digest, entry) once known
+    rows: list = [None] * len(files)
     out: list = [None] * len(files)
     dirty: set[int] = set()
     misses: list[int] = []
@@ -199,7 +210,7 @@ def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int
                 except OSError:
                     sig = None
                 if sig == stored and cache.bound_ok(old.entries[j][5], p):
-                    rows[i] = (p, sig, old.digest(j), old.entries[j])
+                    rows[i] = (p, sig, old.digest(j), old.entries[j], (old, j))
                     stats.stat_hits += 1
                     continue
         if not known:
@@ -212,27 +223,37 @@ def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int
             continue
         d = cache.digest(raw)
         if by_digest is None:
-            by_digest = {sh.digest(k): e for sh in known.values() if sh for k, e in enumerate(sh.entries)}
-        entry = by_digest.get(d)
-        if entry is not None and cache.bound_ok(entry[5], p):
-            rows[i] = (p, sig, d, entry)
+            by_digest = {sh.digest(k): (sh, k) for sh in known.values() if sh for k in range(len(sh.entries))}
+        found = by_digest.get(d)
+        if found is not None and cache.bound_ok(found[0].entries[found[1]][5], p):
+            rows[i] = (p, sig, d, found[0].entries[found[1]], found)
             if j is None or (old.sig(j), old.digest(j)) != (sig, d):  # moved, touched, or now trusted
                 dirty.add(shard[i])
             continue
         raws[i] = (raw, sig)
         misses.append(i)
-    stats.hits = len(files) - len(misses)
-    stats.misses = len(misses)
     root = str(cfg.root)
     for i in range(len(files)):
-        if rows[i] is not None:
-            record, findings, rerun = _from_entry(rows[i][3], cache.rel_path(files[i], cfg.root, paths[i], root),
-                                                  files[i], ctx)
-            stats.reruns += rerun
-            out[i] = (record, findings)
+        row = rows[i]
+        if row is None:
+            continue
+        body = None
+        if keep_bodies or _needs_rerun(row[3], as_of):
+            body = cache.body_of(row[4])
+            if body is None:  # its shard was replaced meanwhile: check the file again
+                rows[i] = None
+                misses.append(i)
+                continue
+        record, findings, rerun = _from_entry(row[3], cache.rel_path(files[i], cfg.root, paths[i], root),
+                                              files[i], ctx, body)
+        stats.reruns += rerun
+        out[i] = (record, findings)
+    misses.sort()
+    stats.hits = len(files) - len(misses)
+    stats.misses = len(misses)
     stats.seconds_load = time.perf_counter() - t0
 
-    fresh: dict[int, tuple] = {}  # shard → (pickled rows, how many), straight from a worker
+    fresh: dict[int, tuple] = {}  # shard → (meta, bodies, how many rows), straight from a worker
     use_pool = len(misses) >= PARALLEL_FROM and jobs > 1
     fork = "fork" in multiprocessing.get_all_start_methods()
     if use_pool and (fork or config_path):
@@ -247,13 +268,14 @@ def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int
             pool = ProcessPoolExecutor(jobs, initializer=_worker_init,
                                        initargs=(str(config_path), ctx.as_of, str(cfg.docs_dir)))
         with pool:
-            for n, blob in zip(order, pool.map(_worker_shard, [[paths[i] for i in groups[n]] for n in order])):
-                for i, row in zip(groups[n], cache.decode_rows(blob)):
+            for n, (meta, bodies) in zip(order, pool.map(_worker_shard, [[paths[i] for i in groups[n]] for n in order])):
+                for i, row in zip(groups[n], cache.decode_rows(meta, bodies)):
                     rows[i] = row
+                    body = cache.body_of(row[4]) if keep_bodies else None
                     record, findings, _ = _from_entry(row[3], cache.rel_path(files[i], cfg.root, paths[i], root),
-                                                      files[i], ctx)
+                                                      files[i], ctx, body)
                     out[i] = (record, findings)
-                fresh[n] = (blob, len(groups[n]))
+                fresh[n] = (meta, bodies, len(groups[n]))
                 dirty.add(n)
     else:
         canon: dict = {}
@@ -288,11 +310,14 @@ def _write_shards(store, known, rows, shard, dirty, fresh, stats) -> None:
     for n in sorted(dirty):
         rows_n = current.get(n, [])
         keep = [r for r in rows_n if r[3][5] is not False]
-        blob, count = fresh.get(n, (None, -1))
-        if blob is None or not (len(keep) == len(rows_n) == count):  # not exactly the worker's rows
-            blob = cache.encode_rows(keep)
+        meta, bodies, count = fresh.get(n, (None, None, -1))
+        if meta is None or not (len(keep) == len(rows_n) == count):  # not exactly the worker's rows
+            keep = [r[:4] + (cache.body_of(r[4]),) for r in keep]
+            if any(r[4] is None for r in keep):
+                continue  # a shard we read from was replaced meanwhile: leave this one to the next run
+            meta, bodies = cache.encode_rows(keep)
         try:
-            store.write(n, blob)
+            store.write(n, meta, bodies)
             stats.shards_written += 1
         except OSError as e:
             log.warning(f"校验缓存无法写入（{e}），下次将重新校验")
