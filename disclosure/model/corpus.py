@@ -254,6 +254,7 @@ def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int
     stats.seconds_load = time.perf_counter() - t0
 
     fresh: dict[int, tuple] = {}  # shard → (meta, bodies, how many rows), straight from a worker
+    written: set[int] = set()  # shards already written from a worker's rows
     use_pool = len(misses) >= PARALLEL_FROM and jobs > 1
     fork = "fork" in multiprocessing.get_all_start_methods()
     if use_pool and (fork or config_path):
@@ -267,16 +268,27 @@ def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int
         else:
             pool = ProcessPoolExecutor(jobs, initializer=_worker_init,
                                        initargs=(str(config_path), ctx.as_of, str(cfg.docs_dir)))
+        in_shard = defaultdict(int)
+        for n in shard:
+            in_shard[n] += 1
         with pool:
             for n, (meta, bodies) in zip(order, pool.map(_worker_shard, [[paths[i] for i in groups[n]] for n in order])):
-                for i, row in zip(groups[n], cache.decode_rows(meta, bodies)):
+                fresh_rows = cache.decode_rows(meta, bodies)
+                for i, row in zip(groups[n], fresh_rows):
                     rows[i] = row
                     body = cache.body_of(row[4]) if keep_bodies else None
                     record, findings, _ = _from_entry(row[3], cache.rel_path(files[i], cfg.root, paths[i], root),
                                                       files[i], ctx, body)
                     out[i] = (record, findings)
-                fresh[n] = (meta, bodies, len(groups[n]))
-                dirty.add(n)
+                whole = in_shard[n] == len(groups[n]) and all(r[3][5] is not False for r in fresh_rows)
+                if store is not None and whole:
+                    _write_one(store, n, meta, bodies, stats)  # now, so its bodies need not stay in memory
+                    for i in groups[n]:
+                        rows[i] = rows[i][:4] + (None,)
+                    written.add(n)
+                else:
+                    fresh[n] = (meta, bodies, len(groups[n]))
+                    dirty.add(n)
     else:
         canon: dict = {}
         for i in misses:
@@ -287,7 +299,7 @@ def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int
 
     if store is not None:
         t1 = time.perf_counter()
-        _write_shards(store, known, rows, shard, dirty, fresh, stats)
+        _write_shards(store, known, rows, shard, dirty, fresh, stats, written)
         stats.seconds_write = time.perf_counter() - t1
     if not keep_bodies:
         for record, _ in out:
@@ -299,7 +311,17 @@ def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int
     return out
 
 
-def _write_shards(store, known, rows, shard, dirty, fresh, stats) -> None:
+def _write_one(store, n: int, meta: bytes, bodies: bytes, stats) -> bool:
+    try:
+        store.write(n, meta, bodies)
+        stats.shards_written += 1
+        return True
+    except OSError as e:
+        log.warning(f"校验缓存无法写入（{e}），下次将重新校验")
+        return False
+
+
+def _write_shards(store, known, rows, shard, dirty, fresh, stats, written) -> None:
     """Rewrite each shard whose rows changed (or that lost a file, or did not load)."""
     current: dict[int, list] = defaultdict(list)
     for i, row in enumerate(rows):
@@ -307,7 +329,7 @@ def _write_shards(store, known, rows, shard, dirty, fresh, stats) -> None:
     for n, old in known.items():
         if old is None or set(old.index) != {r[0] for r in current.get(n, ())}:
             dirty.add(n)
-    for n in sorted(dirty):
+    for n in sorted(dirty - written):
         rows_n = current.get(n, [])
         keep = [r for r in rows_n if r[3][5] is not False]
         meta, bodies, count = fresh.get(n, (None, None, -1))
@@ -316,11 +338,7 @@ def _write_shards(store, known, rows, shard, dirty, fresh, stats) -> None:
             if any(r[4] is None for r in keep):
                 continue  # a shard we read from was replaced meanwhile: leave this one to the next run
             meta, bodies = cache.encode_rows(keep)
-        try:
-            store.write(n, meta, bodies)
-            stats.shards_written += 1
-        except OSError as e:
-            log.warning(f"校验缓存无法写入（{e}），下次将重新校验")
+        if not _write_one(store, n, meta, bodies, stats):
             return
     if stats.shards_written:
         store.prune()
