@@ -26,7 +26,7 @@ What is not taken from the cache
 - Anything that depends on other files: a record with attachments is bound to its own absolute path
   and to the size of each attachment (checked on every hit); a result that reports a missing
   attachment (E109) is not stored. Code added to parsing that reads other files must be declared
-  here in the same way (see `_bound`).
+  here in the same way (see `bound`).
 
 Layout and robustness
 - 64 shard files per key, a record's shard chosen by a hash of its absolute path. A shard file is a
@@ -61,7 +61,7 @@ import struct
 import sys
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
