@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import logging
+import multiprocessing
 import os
+import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -15,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from disclosure.model import layout
+from disclosure.model import cache, layout
 from disclosure.model.config import PortalConfig, load_config
 from disclosure.model.findings import ERROR, Finding, sort_key
 from disclosure.model.records import Record, parse_record
@@ -32,6 +35,7 @@ CORPUS_RULE_LINES = frozenset({"index_no", "doc_no", "year", "interprets", "rela
                                "repealed", "expires", "effective", "published"})  # below this, starting worker processes costs more than it saves
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+log = logging.getLogger("disclosure.cache")
 
 
 def today_shanghai() -> dt.date:
@@ -107,34 +111,247 @@ def discover(cfg: PortalConfig) -> list[Path]:
     return sorted(base.rglob("*.md")) if base.is_dir() else []
 
 
-def _check_one(path: Path, cfg: PortalConfig, ctx: RuleContext, keep_body: bool = True):
-    result = parse_record(path, cfg)
-    findings = list(result.findings)
-    if result.record is None and result.partial is not None:
+def _check_file(path: str, src: Path, cfg: PortalConfig, ctx: RuleContext, canon: dict, raw=None, sig=None):
+    """Parse and check one file → (cache row, record, findings). Each record rule runs against an
+    AsOfWatch, so the cache knows which findings depend on the build date."""
+    if raw is None:
+        raw, sig = cache.read_file(path)
+    rel = cache.rel_path(src, cfg.root)
+    result = parse_record(src, cfg, raw)
+    record, findings = result.record, list(result.findings)
+    per_rule, deps = [], []
+    parsed, bound = list(result.findings), None
+    if record is None and result.partial is not None:
+        # what can still be checked on a record with errors (safety, 文号, date order), so every
+        # independent problem shows in one run; such a result is never cached (it may read the date)
         for rule in PARTIAL_RULES:
-            findings.extend(rule(result.partial, ctx))
-    if result.record is not None:
-        for rule in RECORD_RULES:
-            findings.extend(rule(result.record, ctx))
-        if not keep_body:  # checked: the caller (validate, report) needs neither the text nor most line numbers
-            result.record.body = ""
-            result.record.lines = {k: v for k, v in result.record.lines.items() if k in CORPUS_RULE_LINES}
-    return result.record, findings
+            parsed.extend(rule(result.partial, ctx))
+        findings, bound = list(parsed), False
+    if record is not None:
+        watch = cache.AsOfWatch(ctx)
+        for i, rule in enumerate(RECORD_RULES):
+            watch.read = False
+            fs = list(rule(record, watch))
+            if watch.read:
+                deps.append(i)
+            per_rule.append(cache.pack_findings(fs, rel))
+            findings.extend(fs)
+    entry = (cache.pack_record(record, canon) if record is not None else None,
+             cache.pack_findings(parsed, rel), tuple(per_rule), tuple(deps),
+             ctx.as_of if deps else None, bound if bound is False else cache.bound(record, result.findings, path))
+    body = record.body if record is not None else ""
+    return (path, sig, cache.digest(raw), entry, body), record, findings
+
+
+def _needs_rerun(entry, as_of) -> bool:
+    return bool(entry[3]) and entry[4] != as_of
+
+
+def _from_entry(entry, rel: str, src: Path, ctx: RuleContext, body: str | None):
+    """(record, findings, rerun) from a cache entry; rules that read the build date run again for
+    another date (on the record with its body, as a cold run sees it)."""
+    state, parsed, per_rule, deps, deps_as_of, _ = entry
+    findings = cache.unpack_findings(parsed, rel)
+    if state is None:
+        return None, findings, False
+    record = cache.unpack_record(state, rel, src, body)
+    rerun = bool(deps) and deps_as_of != ctx.as_of
+    for i, packed in enumerate(per_rule):
+        if rerun and i in deps:
+            findings.extend(RECORD_RULES[i](record, ctx))
+        elif packed:
+            findings.extend(cache.unpack_findings(packed, rel))
+    return record, findings, rerun
+
+
+def _trim(record: Record) -> None:
+    """Checked: the caller (validate, report) needs neither the text nor most line numbers."""
+    record.body = ""
+    record.lines = {k: v for k, v in record.lines.items() if k in CORPUS_RULE_LINES}
 
 
 _worker_state = {}
 
 
-def _worker_init(config_path: str, as_of: dt.date, docs_dir: str, keep_body: bool):
+def _worker_init(config_path: str, as_of: dt.date, docs_dir: str):
+    """Only for start methods without fork: forked workers inherit the parent's settings as they are."""
     cfg = load_config(config_path)
     cfg.docs_dir = Path(docs_dir)
-    _worker_state.update(cfg=cfg, ctx=RuleContext(cfg, as_of), keep_body=keep_body)
+    _worker_state.update(cfg=cfg, ctx=RuleContext(cfg, as_of))
 
 
-def _worker_batch(paths):
+def _worker_shard(paths: list[str]) -> tuple[bytes, bytes]:
+    """One shard's files → its pickled cache rows (what the parent both reads and stores)."""
     gc.disable()
-    cfg, ctx, keep = _worker_state["cfg"], _worker_state["ctx"], _worker_state["keep_body"]
-    return [_check_one(Path(p), cfg, ctx, keep) for p in paths]
+    cfg, ctx = _worker_state["cfg"], _worker_state["ctx"]
+    canon: dict = {}
+    return cache.encode_rows([_check_file(p, Path(p), cfg, ctx, canon)[0] for p in paths])
+
+
+def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int,
+               config_path, keep_bodies: bool) -> list:
+    """[(record | None, findings)] in the order of `files`: from the cache where the bytes (and all
+    else a result depends on) are unchanged, else parsed and checked, in worker processes for many.
+
+    A row is (path, stat signature, digest, entry, body); the body may be a reference into a shard
+    (read only when a build, a rerun or a shard rewrite needs it)."""
+    stats = cache.Stats(files=len(files))
+    store = cache.open_store(cfg, stats)
+    t0 = time.perf_counter()
+    as_of = ctx.as_of
+    known = store.load(stats, lambda entries: keep_bodies or any(_needs_rerun(e, as_of) for e in entries)) \
+        if store else {}
+    paths = [str(p) for p in files]
+    shard = [cache.shard_of(p) for p in paths]
+    rows: list = [None] * len(files)
+    out: list = [None] * len(files)
+    dirty: set[int] = set()
+    misses: list[int] = []
+    raws: dict[int, tuple] = {}
+    by_digest = None
+    for i, p in enumerate(paths):
+        old = known.get(shard[i])
+        j = old.index.get(p) if old else None
+        if j is not None:
+            stored = old.sig(j)
+            if stored is not None:
+                try:
+                    sig = cache.stat_sig(os.stat(p))
+                except OSError:
+                    sig = None
+                if sig == stored and cache.bound_ok(old.entries[j][5], p):
+                    rows[i] = (p, sig, old.digest(j), old.entries[j], (old, j))
+                    stats.stat_hits += 1
+                    continue
+        if not known:
+            misses.append(i)
+            continue
+        try:
+            raw, sig = cache.read_file(p)
+        except OSError:
+            misses.append(i)  # parse_record reports or raises as it always has
+            continue
+        d = cache.digest(raw)
+        if by_digest is None:
+            by_digest = {sh.digest(k): (sh, k) for sh in known.values() if sh for k in range(len(sh.entries))}
+        found = by_digest.get(d)
+        if found is not None and cache.bound_ok(found[0].entries[found[1]][5], p):
+            rows[i] = (p, sig, d, found[0].entries[found[1]], found)
+            if j is None or (old.sig(j), old.digest(j)) != (sig, d):  # moved, touched, or now trusted
+                dirty.add(shard[i])
+            continue
+        raws[i] = (raw, sig)
+        misses.append(i)
+    root = str(cfg.root)
+    for i in range(len(files)):
+        row = rows[i]
+        if row is None:
+            continue
+        body = None
+        if keep_bodies or _needs_rerun(row[3], as_of):
+            body = cache.body_of(row[4])
+            if body is None:  # its shard was replaced meanwhile: check the file again
+                rows[i] = None
+                misses.append(i)
+                continue
+        record, findings, rerun = _from_entry(row[3], cache.rel_path(files[i], cfg.root, paths[i], root),
+                                              files[i], ctx, body)
+        stats.reruns += rerun
+        out[i] = (record, findings)
+    misses.sort()
+    stats.hits = len(files) - len(misses)
+    stats.misses = len(misses)
+    stats.seconds_load = time.perf_counter() - t0
+
+    fresh: dict[int, tuple] = {}  # shard → (meta, bodies, how many rows), straight from a worker
+    written: set[int] = set()  # shards already written from a worker's rows
+    use_pool = len(misses) >= PARALLEL_FROM and jobs > 1
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if use_pool and (fork or config_path):
+        groups: dict[int, list[int]] = defaultdict(list)
+        for i in misses:
+            groups[shard[i]].append(i)
+        order = sorted(groups, key=lambda n: -len(groups[n]))  # biggest first: the pool ends together
+        if fork:
+            _worker_state.update(cfg=cfg, ctx=ctx)
+            pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+        else:
+            pool = ProcessPoolExecutor(jobs, initializer=_worker_init,
+                                       initargs=(str(config_path), ctx.as_of, str(cfg.docs_dir)))
+        in_shard = defaultdict(int)
+        for n in shard:
+            in_shard[n] += 1
+        with pool:
+            for n, (meta, bodies) in zip(order, pool.map(_worker_shard, [[paths[i] for i in groups[n]] for n in order])):
+                fresh_rows = cache.decode_rows(meta, bodies)
+                for i, row in zip(groups[n], fresh_rows):
+                    rows[i] = row
+                    body = cache.body_of(row[4]) if keep_bodies else None
+                    record, findings, _ = _from_entry(row[3], cache.rel_path(files[i], cfg.root, paths[i], root),
+                                                      files[i], ctx, body)
+                    out[i] = (record, findings)
+                whole = in_shard[n] == len(groups[n]) and all(r[3][5] is not False for r in fresh_rows)
+                if store is not None and whole:
+                    _write_one(store, n, meta, bodies, stats)  # now, so its bodies need not stay in memory
+                    for i in groups[n]:
+                        rows[i] = rows[i][:4] + (None,)
+                    written.add(n)
+                else:
+                    fresh[n] = (meta, bodies, len(groups[n]))
+                    dirty.add(n)
+    else:
+        canon: dict = {}
+        for i in misses:
+            raw, sig = raws.pop(i, (None, None))
+            rows[i], record, findings = _check_file(paths[i], files[i], cfg, ctx, canon, raw, sig)
+            out[i] = (record, findings)
+            dirty.add(shard[i])
+
+    if store is not None:
+        t1 = time.perf_counter()
+        _write_shards(store, known, rows, shard, dirty, fresh, stats, written)
+        stats.seconds_write = time.perf_counter() - t1
+    if not keep_bodies:
+        for record, _ in out:
+            if record is not None:
+                _trim(record)
+    cache.last_run = stats
+    if store is not None:
+        log.info(stats.line())
+    return out
+
+
+def _write_one(store, n: int, meta: bytes, bodies: bytes, stats) -> bool:
+    try:
+        store.write(n, meta, bodies)
+        stats.shards_written += 1
+        return True
+    except OSError as e:
+        log.warning(f"校验缓存无法写入（{e}），下次将重新校验")
+        return False
+
+
+def _write_shards(store, known, rows, shard, dirty, fresh, stats, written) -> None:
+    """Rewrite each shard whose rows changed (or that lost a file, or did not load)."""
+    current: dict[int, list] = defaultdict(list)
+    for i, row in enumerate(rows):
+        current[shard[i]].append(row)
+    for n, old in known.items():
+        if old is None or set(old.index) != {r[0] for r in current.get(n, ())}:
+            dirty.add(n)
+    for n in sorted(dirty - written):
+        rows_n = current.get(n, [])
+        keep = [r for r in rows_n if r[3][5] is not False]
+        meta, bodies, count = fresh.get(n, (None, None, -1))
+        if meta is None or not (len(keep) == len(rows_n) == count):  # not exactly the worker's rows
+            keep = [r[:4] + (cache.body_of(r[4]),) for r in keep]
+            if any(r[4] is None for r in keep):
+                continue  # a shard we read from was replaced meanwhile: leave this one to the next run
+            meta, bodies = cache.encode_rows(keep)
+        if not _write_one(store, n, meta, bodies, stats):
+            return
+    if stats.shards_written:
+        store.prune()
 
 
 def load_corpus(cfg: PortalConfig, as_of: dt.date | None = None, paths: list[Path] | None = None,
@@ -148,6 +365,10 @@ def load_corpus(cfg: PortalConfig, as_of: dt.date | None = None, paths: list[Pat
     try:
         return _load_corpus(cfg, as_of or build_date(), paths, jobs, config_path, keep_bodies)
     finally:
+        # Move what the load made (~20 objects a record) straight to the oldest generation: left in the
+        # youngest, the first collections after re-enabling would traverse it all 2–3 times (~1 s at 100,000).
+        gc.freeze()
+        gc.unfreeze()
         if gc_was_enabled:
             gc.enable()
 
@@ -159,16 +380,7 @@ def _load_corpus(cfg, as_of, paths, jobs, config_path, keep_bodies) -> Corpus:
         known = {p.resolve() for p in files}
         files += [p for p in paths if p.resolve() not in known]
     jobs = jobs or os.cpu_count() or 1
-    results = []
-    if len(files) >= PARALLEL_FROM and jobs > 1 and config_path:
-        size = max(200, len(files) // (jobs * 8))
-        batches = [[str(p) for p in files[i : i + size]] for i in range(0, len(files), size)]
-        init = (str(config_path), as_of, str(cfg.docs_dir), keep_bodies)
-        with ProcessPoolExecutor(jobs, initializer=_worker_init, initargs=init) as pool:
-            for batch in pool.map(_worker_batch, batches):
-                results.extend(batch)
-    else:
-        results = [_check_one(p, cfg, ctx, keep_bodies) for p in files]
+    results = _check_all(files, cfg, ctx, jobs, config_path, keep_bodies)
     records, findings = [], []
     for record, fs in results:
         findings.extend(fs)
