@@ -1,17 +1,84 @@
-"""`disclosure build`: validate, build the MkDocs site, feeds and search index in one command."""
+"""`disclosure build`: validate, build the MkDocs site, feeds and search index in one command.
+
+The last good site is never destroyed. MkDocs empties `site_dir` before it reads a single record
+(`mkdocs build` cleans first, then runs `on_files`, where validation happens), so a failed
+`mkdocs build` leaves an empty or half-written folder. `disclosure build` therefore builds aside:
+
+    site/                                  the last good build, untouched until the new one succeeded
+    .site.building-<pid>-<random>/site/    the new build (same parent folder, so same filesystem)
+    .site.building-<pid>-<random>/site-compliance-report.html   the staff report written beside it
+
+On success the old folder is renamed aside (into the temporary folder), the new one renamed into
+place, the staff report moved beside it, and the temporary folder (with the old site) deleted.
+Between the two renames `site/` is missing for a moment (microseconds); a web server pointed at it
+directly may answer 404 during that instant — publish with `disclosure publish`, whose `current`
+symlink switch is atomic. If `site/` is a symlink, the link is kept and the folder it points to is
+swapped the same way. On any failure (or Ctrl-C) the temporary folder is removed and `site/` and
+its staff report stay byte-identical. A temporary folder left by a killed build is removed by the
+next build once its process is gone.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
+
+BUILDING = ".{name}.building-"
+
+
+def _report_name(site: Path) -> str:
+    # the staff report's name, as mkdocs_glue.Portal.write_staff_report derives it from the site folder
+    return f"{site.name}-compliance-report.html"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_leftovers(final: Path) -> None:
+    """Temporary folders of builds that were killed (their process no longer exists)."""
+    prefix = BUILDING.format(name=final.name)
+    for leftover in final.parent.glob(prefix + "*"):
+        try:
+            pid = int(leftover.name[len(prefix):].split("-", 1)[0])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not _pid_alive(pid):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _swap_in(new: Path, final: Path, workdir: Path) -> None:
+    """Replace `final` with `new` (both in the same folder): old aside, new in; then the report."""
+    if final.exists():
+        if not final.is_dir():
+            raise OSError(f"{final} 不是文件夹，不能用作网站输出目录")
+        os.rename(final, workdir / "previous-site")
+        try:
+            os.rename(new, final)
+        except OSError:
+            os.rename(workdir / "previous-site", final)  # put the last good site back
+            raise
+    else:
+        os.rename(new, final)
+    report = workdir / _report_name(new)
+    if report.exists():
+        os.replace(report, final.parent / _report_name(final))
 
 
 def build_site(config: str | Path = "mkdocs.yml", site_dir: str | Path | None = None,
                as_of: dt.date | None = None) -> int:
-    """Returns a process exit code: 0 built, 1 validation or build failure."""
+    """Returns a process exit code: 0 built, 1 validation or build failure (the old site kept)."""
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     if as_of:
         os.environ["DISCLOSURE_AS_OF"] = as_of.isoformat()
@@ -25,13 +92,36 @@ def build_site(config: str | Path = "mkdocs.yml", site_dir: str | Path | None = 
     overrides = {"site_dir": str(site_dir)} if site_dir else {}
     try:
         cfg = load_config(config_file=str(config), **overrides)
+    except (Abort, ConfigurationError) as e:
+        print(f"生成失败：{e}", file=sys.stderr)
+        return 1
+    final = Path(cfg.site_dir)
+    if final.is_symlink():
+        final = final.resolve()  # keep the link; swap the folder it points to
+    final.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(final)
+    workdir = Path(tempfile.mkdtemp(prefix=BUILDING.format(name=final.name) + f"{os.getpid()}-", dir=final.parent))
+    new = workdir / final.name
+    try:
+        cfg.site_dir = str(new)  # as `mkdocs serve` does with its temporary folder
         cfg.plugins.on_startup(command="build", dirty=False)  # what `mkdocs build` does before building
         try:
             build(cfg)
         finally:
             cfg.plugins.on_shutdown()
+        _swap_in(new, final, workdir)
     except (Abort, ConfigurationError) as e:
         print(f"生成失败：{e}", file=sys.stderr)
+        print(f"原有网站 {final} 保持不变。", file=sys.stderr)
         return 1
-    print(f"网站已生成：{cfg.site_dir}")
+    except OSError as e:
+        print(f"生成失败：无法写入输出目录：{e}", file=sys.stderr)
+        print(f"原有网站 {final} 保持不变。", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"网站已生成：{final}")
+    report = final.parent / _report_name(final)
+    if report.exists():
+        print(f"公开时效报告（供工作人员查看，不随网站发布）：{report}")
     return 0
