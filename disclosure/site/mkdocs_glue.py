@@ -34,7 +34,7 @@ from markupsafe import Markup
 
 from disclosure.site.pagecache import PageCache, global_key, page_key, signature
 from disclosure.site.planner import SitePlan, plan_site
-from disclosure.site.render import NavPartials, overrides_nav, write_bytes
+from disclosure.site.render import BYTECODE, NavPartials, overrides_nav, write_bytes
 from disclosure.site.views import THEME_DIR, make_env, render_content
 from disclosure.model.config import ConfigError, load_config
 from disclosure.model.corpus import build_date, load_corpus
@@ -534,8 +534,11 @@ def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, 
         site.mkdir(parents=True, exist_ok=True)
         files = get_files(config)
         env = config.theme.get_env()
+        env.bytecode_cache = BYTECODE  # compiled once per process, checked against each source
         files.add_files_from_theme(env, config)
         files = config.plugins.on_files(files, config=config)
+        if portal.views is not None:
+            portal.views.bytecode_cache = BYTECODE
         set_exclusions(files, config)
         nav = get_navigation(files, config)
         nav = config.plugins.on_nav(nav, config=config, files=files)

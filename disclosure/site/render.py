@@ -94,6 +94,30 @@ class NavPartials:
         return over
 
 
+class MemoryBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept for the life of the process: a warm builder (engine.SiteBuilder)
+    makes a new Jinja environment every build, as MkDocs does, and would compile every template
+    again. Jinja checks each entry against the template's source checksum, so an edited template
+    is compiled anew."""
+
+    def __init__(self):
+        self.store: dict = {}
+
+    def load_bytecode(self, bucket) -> None:
+        code = self.store.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+    def clear(self) -> None:
+        self.store.clear()
+
+
+BYTECODE = MemoryBytecodeCache()
+
+
 def overrides_nav(dirs, ours: Path, material: Path | None) -> bool:
     """True when a template folder other than ours and Material's overrides the nav or tabs partials."""
     for d in dirs:
