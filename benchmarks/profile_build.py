@@ -28,21 +28,21 @@ from run import AS_OF, corpus  # noqa: E402
 OUT: Path = HERE / "out"
 
 
-def _profiled_chunk(original):
-    state = {}
+_ORIGINAL = None
+_WORKER_PROF: dict = {}
 
-    def chunk(indices):
-        prof = state.get("prof")
-        if prof is None:
-            prof = state["prof"] = cProfile.Profile(time.process_time)
-        prof.enable()
-        try:
-            return original(indices)
-        finally:
-            prof.disable()
-            prof.dump_stats(str(OUT / f"worker-{os.getpid()}.prof"))  # pool workers leave without atexit
 
-    return chunk
+def _chunk(indices):
+    """Stands in for mkdocs_glue._render_chunk in the forked workers (module-level: the pool pickles it by name)."""
+    prof = _WORKER_PROF.get("prof")
+    if prof is None:
+        prof = _WORKER_PROF["prof"] = cProfile.Profile(time.process_time)
+    prof.enable()
+    try:
+        return _ORIGINAL(indices)
+    finally:
+        prof.disable()
+        prof.dump_stats(str(OUT / f"worker-{os.getpid()}.prof"))  # pool workers leave without atexit
 
 
 GROUPS = [  # (label, predicate on (filename, function name)); first match wins
@@ -102,7 +102,7 @@ def report(label: str, path: Path, top: int) -> None:
 
 
 def main(argv=None) -> None:
-    global OUT
+    global OUT, _ORIGINAL
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("n", type=int, nargs="?", default=10000)
     ap.add_argument("--no-search", action="store_true")
@@ -123,7 +123,8 @@ def main(argv=None) -> None:
         from disclosure.site import mkdocs_glue
         from disclosure.site.build import build_site
 
-        mkdocs_glue._render_chunk = _profiled_chunk(mkdocs_glue._render_chunk)
+        _ORIGINAL = mkdocs_glue._render_chunk
+        mkdocs_glue._render_chunk = _chunk
         out = HERE / "out" / f"built-profile-{args.n}"
         start = time.perf_counter()
         prof = cProfile.Profile(time.process_time)  # CPU time: the machine is shared

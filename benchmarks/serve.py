@@ -5,8 +5,8 @@
 
 For each server — `mkdocs serve` (today) and `disclosure serve --dev-addr` (once it exists; skipped
 with a note while the command is missing) — on each generated corpus:
-- first page: from starting the server to the home page answering 200, and to one record page
-  answering 200;
+- first page: from starting the server to its first HTTP answer (the generated corpora have no
+  home page: 404 counts), and to one record page answering 200;
 - one edit, N times (default 5): append a unique sentence to one record's body, then poll that
   record's page every 0.1 s until the sentence appears; print each latency and the median.
 The record's bytes are put back afterwards; the server is stopped by its own process group.
@@ -43,19 +43,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def fetch(url: str) -> str | None:
+def fetch(url: str) -> tuple[int, str] | None:
+    """(HTTP status, body), or None while nothing answers."""
     try:
         with urllib.request.urlopen(url, timeout=5) as r:
-            return r.read().decode("utf-8", "replace") if r.status == 200 else None
+            return r.status, r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, ""
     except (urllib.error.URLError, OSError, TimeoutError):
         return None
 
 
-def wait_for(url: str, needle: str | None, timeout: float) -> float | None:
+def wait_for(url: str, needle: str | None, timeout: float, any_status: bool = False) -> float | None:
+    """Seconds until `url` answers 200 (any status with any_status) and, if given, contains `needle`."""
     start = time.perf_counter()
     while time.perf_counter() - start < timeout:
-        body = fetch(url)
-        if body is not None and (needle is None or needle in body):
+        got = fetch(url)
+        if got is not None and (any_status or got[0] == 200) and (needle is None or needle in got[1]):
             return time.perf_counter() - start
         time.sleep(0.1)
     return None
@@ -91,11 +95,11 @@ def measure_server(server: str, n: int, edits: int, timeout: float) -> None:
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=site, env=env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        home = wait_for(f"http://{addr}/", None, timeout)
-        first_record = wait_for(page, None, timeout) if home is not None else None
+        answering = wait_for(f"http://{addr}/", None, timeout, any_status=True)  # generated corpora have no home page
+        first_record = wait_for(page, None, timeout) if answering is not None else None
         to_record = None if first_record is None else time.perf_counter() - start
-        print(f"  {server} serve, {n} records: home page after {fmt(home)}, record page after {fmt(to_record)}",
-              flush=True)
+        print(f"  {server} serve, {n} records: server answering after {fmt(answering)}, "
+              f"first record page after {fmt(to_record)}", flush=True)
         latencies = []
         for i in range(edits if to_record is not None else 0):
             token = f"基准测试第{i + 1}次修改{time.time_ns() % 100000}"

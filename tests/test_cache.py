@@ -199,3 +199,31 @@ def test_worker_processes_fill_the_same_cache(site, monkeypatch):
     assert s.misses == 0 and view(c) == truth
     c, s = load(site, LATER)
     assert view(c) == view(cold(site, monkeypatch, LATER))
+
+
+def test_bodies_come_back_and_reruns_see_them(site, monkeypatch):
+    """A build (keep_bodies) gets every body from the cache; a date-dependent rule that also reads the
+    body sees the full body when it runs again on another date, as in a cold run."""
+    full = {r.path: r.body for r in corpus.load(site, A).records}
+    warm = corpus.load(site, A)
+    assert cache.last_run.misses == 0 and {r.path: r.body for r in warm.records} == full
+    assert all(full.values())
+
+    from disclosure.model.findings import Finding
+
+    original = corpus.RECORD_RULES[3]
+
+    def body_and_date(record, ctx):  # stands in for a rule that reads both
+        yield from original(record, ctx)
+        if ctx.as_of > dt.date(2030, 1, 1) and "的" in record.body:
+            yield Finding("I404", record.path, record.body_line, "body-dependent", "", "body")
+
+    rules = list(corpus.RECORD_RULES)
+    rules[3] = body_and_date
+    monkeypatch.setattr(corpus, "RECORD_RULES", tuple(rules))
+    shutil.rmtree(site.parent / ".cache")
+    load(site, A)  # entries written on one date, without this finding
+    warm_later, s = load(site, LATER)
+    assert s.misses == 0 and s.reruns > 0
+    assert view(warm_later) == view(cold(site, monkeypatch, LATER))
+    assert any(f.message == "body-dependent" for f in warm_later.findings)

@@ -129,16 +129,22 @@ def _check_file(path: str, src: Path, cfg: PortalConfig, ctx: RuleContext, canon
     entry = (cache.pack_record(record, canon) if record is not None else None,
              cache.pack_findings(result.findings, rel), tuple(per_rule), tuple(deps),
              ctx.as_of if deps else None, cache.bound(record, result.findings, path))
-    return (path, sig, cache.digest(raw), entry), record, findings
+    body = record.body if record is not None else ""
+    return (path, sig, cache.digest(raw), entry, body), record, findings
 
 
-def _from_entry(entry, rel: str, src: Path, ctx: RuleContext):
-    """(record, findings) from a cache entry; rules that read the build date run again for another date."""
+def _needs_rerun(entry, as_of) -> bool:
+    return bool(entry[3]) and entry[4] != as_of
+
+
+def _from_entry(entry, rel: str, src: Path, ctx: RuleContext, body: str | None):
+    """(record, findings, rerun) from a cache entry; rules that read the build date run again for
+    another date (on the record with its body, as a cold run sees it)."""
     state, parsed, per_rule, deps, deps_as_of, _ = entry
     findings = cache.unpack_findings(parsed, rel)
     if state is None:
         return None, findings, False
-    record = cache.unpack_record(state, rel, src)
+    record = cache.unpack_record(state, rel, src, body)
     rerun = bool(deps) and deps_as_of != ctx.as_of
     for i, packed in enumerate(per_rule):
         if rerun and i in deps:
@@ -164,25 +170,30 @@ def _worker_init(config_path: str, as_of: dt.date, docs_dir: str):
     _worker_state.update(cfg=cfg, ctx=RuleContext(cfg, as_of))
 
 
-def _worker_shard(paths: list[str]) -> bytes:
-    """One shard's files → the pickled cache rows (what the parent both reads and stores)."""
+def _worker_shard(paths: list[str]) -> tuple[bytes, bytes]:
+    """One shard's files → its pickled cache rows (what the parent both reads and stores)."""
     gc.disable()
     cfg, ctx = _worker_state["cfg"], _worker_state["ctx"]
     canon: dict = {}
-    return cache.dumps([_check_file(p, Path(p), cfg, ctx, canon)[0] for p in paths])
+    return cache.encode_rows([_check_file(p, Path(p), cfg, ctx, canon)[0] for p in paths])
 
 
 def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int,
                config_path, keep_bodies: bool) -> list:
     """[(record | None, findings)] in the order of `files`: from the cache where the bytes (and all
-    else a result depends on) are unchanged, else parsed and checked, in worker processes for many."""
+    else a result depends on) are unchanged, else parsed and checked, in worker processes for many.
+
+    A row is (path, stat signature, digest, entry, body); the body may be a reference into a shard
+    (read only when a build, a rerun or a shard rewrite needs it)."""
     stats = cache.Stats(files=len(files))
     store = cache.open_store(cfg, stats)
     t0 = time.perf_counter()
-    known = store.load(stats) if store else {}
+    as_of = ctx.as_of
+    known = store.load(stats, lambda entries: keep_bodies or any(_needs_rerun(e, as_of) for e in entries)) \
+        if store else {}
     paths = [str(p) for p in files]
     shard = [cache.shard_of(p) for p in paths]
-    rows: list = [None] * len(files)  # (path, sig, digest, entry) once known
+    rows: list = [None] * len(files)
     out: list = [None] * len(files)
     dirty: set[int] = set()
     misses: list[int] = []
@@ -190,16 +201,18 @@ def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int
     by_digest = None
     for i, p in enumerate(paths):
         old = known.get(shard[i])
-        row = old.get(p) if old else None
-        if row is not None and row[0] is not None:
-            try:
-                sig = cache.stat_sig(os.stat(p))
-            except OSError:
-                sig = None
-            if sig == row[0] and cache.bound_ok(row[2][5], p):
-                rows[i] = (p, *row)
-                stats.stat_hits += 1
-                continue
+        j = old.index.get(p) if old else None
+        if j is not None:
+            stored = old.sig(j)
+            if stored is not None:
+                try:
+                    sig = cache.stat_sig(os.stat(p))
+                except OSError:
+                    sig = None
+                if sig == stored and cache.bound_ok(old.entries[j][5], p):
+                    rows[i] = (p, sig, old.digest(j), old.entries[j], (old, j))
+                    stats.stat_hits += 1
+                    continue
         if not known:
             misses.append(i)
             continue
@@ -210,25 +223,38 @@ def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int
             continue
         d = cache.digest(raw)
         if by_digest is None:
-            by_digest = {r[1]: r[2] for shard_rows in known.values() if shard_rows for r in shard_rows.values()}
-        entry = by_digest.get(d)
-        if entry is not None and cache.bound_ok(entry[5], p):
-            rows[i] = (p, sig, d, entry)
-            if row is None or row[:2] != (sig, d):  # moved, touched, or now old enough to trust its stat
+            by_digest = {sh.digest(k): (sh, k) for sh in known.values() if sh for k in range(len(sh.entries))}
+        found = by_digest.get(d)
+        if found is not None and cache.bound_ok(found[0].entries[found[1]][5], p):
+            rows[i] = (p, sig, d, found[0].entries[found[1]], found)
+            if j is None or (old.sig(j), old.digest(j)) != (sig, d):  # moved, touched, or now trusted
                 dirty.add(shard[i])
             continue
         raws[i] = (raw, sig)
         misses.append(i)
+    root = str(cfg.root)
+    for i in range(len(files)):
+        row = rows[i]
+        if row is None:
+            continue
+        body = None
+        if keep_bodies or _needs_rerun(row[3], as_of):
+            body = cache.body_of(row[4])
+            if body is None:  # its shard was replaced meanwhile: check the file again
+                rows[i] = None
+                misses.append(i)
+                continue
+        record, findings, rerun = _from_entry(row[3], cache.rel_path(files[i], cfg.root, paths[i], root),
+                                              files[i], ctx, body)
+        stats.reruns += rerun
+        out[i] = (record, findings)
+    misses.sort()
     stats.hits = len(files) - len(misses)
     stats.misses = len(misses)
-    for i in range(len(files)):
-        if rows[i] is not None:
-            record, findings, rerun = _from_entry(rows[i][3], cache.rel_path(files[i], cfg.root), files[i], ctx)
-            stats.reruns += rerun
-            out[i] = (record, findings)
     stats.seconds_load = time.perf_counter() - t0
 
-    fresh: dict[int, tuple] = {}  # shard → (pickled rows, how many), straight from a worker
+    fresh: dict[int, tuple] = {}  # shard → (meta, bodies, how many rows), straight from a worker
+    written: set[int] = set()  # shards already written from a worker's rows
     use_pool = len(misses) >= PARALLEL_FROM and jobs > 1
     fork = "fork" in multiprocessing.get_all_start_methods()
     if use_pool and (fork or config_path):
@@ -242,14 +268,27 @@ def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int
         else:
             pool = ProcessPoolExecutor(jobs, initializer=_worker_init,
                                        initargs=(str(config_path), ctx.as_of, str(cfg.docs_dir)))
+        in_shard = defaultdict(int)
+        for n in shard:
+            in_shard[n] += 1
         with pool:
-            for n, blob in zip(order, pool.map(_worker_shard, [[paths[i] for i in groups[n]] for n in order])):
-                for i, row in zip(groups[n], cache.loads(blob)):
+            for n, (meta, bodies) in zip(order, pool.map(_worker_shard, [[paths[i] for i in groups[n]] for n in order])):
+                fresh_rows = cache.decode_rows(meta, bodies)
+                for i, row in zip(groups[n], fresh_rows):
                     rows[i] = row
-                    record, findings, _ = _from_entry(row[3], cache.rel_path(files[i], cfg.root), files[i], ctx)
+                    body = cache.body_of(row[4]) if keep_bodies else None
+                    record, findings, _ = _from_entry(row[3], cache.rel_path(files[i], cfg.root, paths[i], root),
+                                                      files[i], ctx, body)
                     out[i] = (record, findings)
-                fresh[n] = (blob, len(groups[n]))
-                dirty.add(n)
+                whole = in_shard[n] == len(groups[n]) and all(r[3][5] is not False for r in fresh_rows)
+                if store is not None and whole:
+                    _write_one(store, n, meta, bodies, stats)  # now, so its bodies need not stay in memory
+                    for i in groups[n]:
+                        rows[i] = rows[i][:4] + (None,)
+                    written.add(n)
+                else:
+                    fresh[n] = (meta, bodies, len(groups[n]))
+                    dirty.add(n)
     else:
         canon: dict = {}
         for i in misses:
@@ -260,7 +299,7 @@ def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int
 
     if store is not None:
         t1 = time.perf_counter()
-        _write_shards(store, known, rows, shard, dirty, fresh, stats)
+        _write_shards(store, known, rows, shard, dirty, fresh, stats, written)
         stats.seconds_write = time.perf_counter() - t1
     if not keep_bodies:
         for record, _ in out:
@@ -272,25 +311,34 @@ def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int
     return out
 
 
-def _write_shards(store, known, rows, shard, dirty, fresh, stats) -> None:
+def _write_one(store, n: int, meta: bytes, bodies: bytes, stats) -> bool:
+    try:
+        store.write(n, meta, bodies)
+        stats.shards_written += 1
+        return True
+    except OSError as e:
+        log.warning(f"校验缓存无法写入（{e}），下次将重新校验")
+        return False
+
+
+def _write_shards(store, known, rows, shard, dirty, fresh, stats, written) -> None:
     """Rewrite each shard whose rows changed (or that lost a file, or did not load)."""
     current: dict[int, list] = defaultdict(list)
     for i, row in enumerate(rows):
         current[shard[i]].append(row)
     for n, old in known.items():
-        if old is None or set(old) != {r[0] for r in current.get(n, ())}:
+        if old is None or set(old.index) != {r[0] for r in current.get(n, ())}:
             dirty.add(n)
-    for n in sorted(dirty):
+    for n in sorted(dirty - written):
         rows_n = current.get(n, [])
         keep = [r for r in rows_n if r[3][5] is not False]
-        blob, count = fresh.get(n, (None, -1))
-        if blob is None or not (len(keep) == len(rows_n) == count):  # not exactly the worker's rows
-            blob = cache.dumps(keep)
-        try:
-            store.write(n, blob)
-            stats.shards_written += 1
-        except OSError as e:
-            log.warning(f"校验缓存无法写入（{e}），下次将重新校验")
+        meta, bodies, count = fresh.get(n, (None, None, -1))
+        if meta is None or not (len(keep) == len(rows_n) == count):  # not exactly the worker's rows
+            keep = [r[:4] + (cache.body_of(r[4]),) for r in keep]
+            if any(r[4] is None for r in keep):
+                continue  # a shard we read from was replaced meanwhile: leave this one to the next run
+            meta, bodies = cache.encode_rows(keep)
+        if not _write_one(store, n, meta, bodies, stats):
             return
     if stats.shards_written:
         store.prune()
@@ -307,6 +355,10 @@ def load_corpus(cfg: PortalConfig, as_of: dt.date | None = None, paths: list[Pat
     try:
         return _load_corpus(cfg, as_of or build_date(), paths, jobs, config_path, keep_bodies)
     finally:
+        # Move what the load made (~20 objects a record) straight to the oldest generation: left in the
+        # youngest, the first collections after re-enabling would traverse it all 2–3 times (~1 s at 100,000).
+        gc.freeze()
+        gc.unfreeze()
         if gc_was_enabled:
             gc.enable()
 
