@@ -18,9 +18,12 @@ Interface (kept stable for the preview server):
   atomic swap builds into a fresh folder, as `disclosure.site.build.build_site` does). `changed`
   is a hint only (the paths the caller saw change); correctness never depends on it: every
   source is checked (by stat signature and bytes, see disclosure/model/cache.py and
-  disclosure/site/pagecache.py). A build that fails validation or rendering returns ok=False and
-  leaves the folder as it was before that build began, as far as pages go (nothing is deleted
-  before the new pages are rendered).
+  disclosure/site/pagecache.py). A build refused by validation returns ok=False before writing
+  anything; one that fails later may have rewritten some pages (stale files are deleted only
+  after a successful build). Each page is replaced by rename, so a reader never sees half a page.
+- `previous=`/`cache_site=` (keyword, for `disclosure build`): build into a new, empty `site_dir`,
+  hard-linking unchanged pages and feeds from `previous` (the last good site), with the page
+  cache of the folder the result will be moved to (`cache_site`).
 - `BuildResult`: `ok`; `errors` (blocking `Finding`s: the build was refused), `findings` (all
   findings of the validation, warnings and infos included), `written` (site-relative URLs of the
   pages written this time, e.g. "records/x/" or "" for the home page), `seconds` (wall time),
