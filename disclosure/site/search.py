@@ -154,7 +154,7 @@ def html_to_text(html: str) -> str:
 
 
 class BodyCapture:
-    """Collects each record page's converted body as text, in whichever process renders the page.
+    """Collects each record page's body text (`body_text` of its rendered content), in whichever process renders the page.
 
     Record pages are rendered in forked workers (mkdocs_glue.render_offloaded), so the text is
     appended to one spool file per process and read back by `collect()` after rendering."""
@@ -166,13 +166,13 @@ class BodyCapture:
         self._fh = None
         self._pid = None
 
-    def add(self, src_uri: str, body_html: str) -> None:
+    def add(self, src_uri: str, content_html: str) -> None:
         if not src_uri.startswith(self.prefix):
             return
         if self._pid != os.getpid():
             self._fh = open(self.dir / f"{os.getpid()}.jsonl", "ab", buffering=0)
             self._pid = os.getpid()
-        line = json.dumps([src_uri, html_to_text(body_html)], ensure_ascii=False) + "\n"
+        line = json.dumps([src_uri, body_text(content_html)], ensure_ascii=False) + "\n"
         self._fh.write(line.encode("utf-8"))
 
     def collect(self) -> dict:
@@ -208,8 +208,43 @@ def meta_values(v) -> list[str]:
     return [x for x in vals if x]
 
 
-def docs_from_plan(plan, bodies: dict) -> list[IndexDoc]:
-    """One IndexDoc per live record. `bodies`: record page src_uri → body text (BodyCapture)."""
+def body_text(page_html: str) -> str:
+    """The body text of a record page (whole page or its content fragment): the `.portal-body` block
+    as the visitor reads it, without the annual-report tables placed in it (tables are data)."""
+    import lxml.html
+
+    try:
+        root = lxml.html.fromstring(page_html)
+    except (ValueError, lxml.etree.ParserError):
+        return ""
+    body = root.xpath("descendant-or-self::div[contains(concat(' ', normalize-space(@class), ' '), ' portal-body ')]")
+    if not body:
+        return ""
+    for wrap in body[0].xpath(".//div[contains(@class,'portal-table-wrap')]"):
+        wrap.drop_tree()  # keeps the text that follows the table
+    inner = (body[0].text or "") + "".join(lxml.html.tostring(c, encoding="unicode") for c in body[0])
+    return html_to_text(inner)
+
+
+def body_from_page(path: Path) -> str:
+    """What BodyCapture would have captured for a page this build did not render (the page cache
+    reused the written file): the same extraction, from the file."""
+    try:
+        return body_text(path.read_bytes().decode("utf-8"))
+    except OSError:
+        return ""
+
+
+def _body(bodies: dict, r, site_dir: Path | None) -> str:
+    src = f"records/{r.slug}.md"
+    if src in bodies:
+        return bodies[src]
+    return body_from_page(site_dir / "records" / r.slug / "index.html") if site_dir is not None else ""
+
+
+def docs_from_plan(plan, bodies: dict, site_dir: Path | None = None) -> list[IndexDoc]:
+    """One IndexDoc per live record. `bodies`: record page src_uri → body text (BodyCapture); a page
+    the build did not render (reused from the page cache) is read back from `site_dir`."""
     from disclosure.site.planner import Planner, record_url, top_topic
 
     c = plan.corpus
@@ -228,7 +263,7 @@ def docs_from_plan(plan, bodies: dict) -> list[IndexDoc]:
             continue
         view = views[f"records/{r.slug}.md"].data["record"]
         docs.append(IndexDoc(**common, fields=meta_values(view),
-                             body=bodies.get(f"records/{r.slug}.md", ""),
+                             body=_body(bodies, r, site_dir),
                              attachments=[a.title for a in r.attachments]))
     return docs
 
