@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import threading
 import time
@@ -15,6 +16,7 @@ class Run:
     peak_mb: float  # peak of the summed RSS of the process and all its descendants
     returncode: int
     output: str
+    cpu_s: float = 0.0  # user + system CPU of the process and every descendant it waited for
 
 
 def _children(pid: int) -> list[int]:
@@ -47,7 +49,13 @@ def _tree_rss_kb(root: int) -> int:
     return total
 
 
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def measure(cmd, env=None, cwd=None) -> Run:
+    cpu0 = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = 0
@@ -64,4 +72,4 @@ def measure(cmd, env=None, cwd=None) -> Run:
     output, _ = proc.communicate()
     done.set()
     t.join()
-    return Run(time.perf_counter() - start, peak / 1024, proc.returncode, output)
+    return Run(time.perf_counter() - start, peak / 1024, proc.returncode, output, _children_cpu() - cpu0)

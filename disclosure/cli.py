@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--as-of", type=_date, help="按某一天判断（默认今天，北京时间）")
     v.add_argument("--jobs", type=int, default=None, help="并行进程数（默认 CPU 核数）")
     v.add_argument("--quiet", "-q", action="store_true", help="不列出提示（info）级别的条目")
+    v.add_argument("--clean", action="store_true", help="不用校验缓存（.cache/），全部重新校验并重写缓存")
 
     d = sub.add_parser("deadline", help="计算20个工作日的公开期限，并列出跳过的日子及原因")
     d.add_argument("formed", type=_date, help="形成（成文）日期 YYYY-MM-DD")
@@ -77,11 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="校验并生成网站（mkdocs build + 搜索索引 + 订阅源）")
     b.add_argument("--site-dir", default=None, help="输出目录（默认 site/）")
     b.add_argument("--as-of", type=_date, help="按某一天生成（默认今天，北京时间）")
+    b.add_argument("--clean", action="store_true", help="不用缓存（.cache/），全部重新校验并重写缓存")
     return p
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "clean", False):
+        from disclosure.model import cache
+
+        cache.request_clean()
     try:
         return _COMMANDS[args.command](args)
     except ConfigError as e:

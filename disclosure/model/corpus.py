@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import logging
+import multiprocessing
 import os
+import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -15,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from disclosure.model import cache
 from disclosure.model.config import PortalConfig, load_config
 from disclosure.model.findings import ERROR, Finding, sort_key
 from disclosure.model.records import Record, parse_record
@@ -28,6 +32,7 @@ CORPUS_RULE_LINES = frozenset({"index_no", "doc_no", "year", "interprets", "rela
                                "repealed", "expires", "effective", "published"})  # below this, starting worker processes costs more than it saves
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+log = logging.getLogger("disclosure.cache")
 
 
 def today_shanghai() -> dt.date:
@@ -103,31 +108,192 @@ def discover(cfg: PortalConfig) -> list[Path]:
     return sorted(base.rglob("*.md")) if base.is_dir() else []
 
 
-def _check_one(path: Path, cfg: PortalConfig, ctx: RuleContext, keep_body: bool = True):
-    result = parse_record(path, cfg)
-    findings = list(result.findings)
-    if result.record is not None:
-        for rule in RECORD_RULES:
-            findings.extend(rule(result.record, ctx))
-        if not keep_body:  # checked: the caller (validate, report) needs neither the text nor most line numbers
-            result.record.body = ""
-            result.record.lines = {k: v for k, v in result.record.lines.items() if k in CORPUS_RULE_LINES}
-    return result.record, findings
+def _check_file(path: str, src: Path, cfg: PortalConfig, ctx: RuleContext, canon: dict, raw=None, sig=None):
+    """Parse and check one file → (cache row, record, findings). Each record rule runs against an
+    AsOfWatch, so the cache knows which findings depend on the build date."""
+    if raw is None:
+        raw, sig = cache.read_file(path)
+    rel = cache.rel_path(src, cfg.root)
+    result = parse_record(src, cfg, raw)
+    record, findings = result.record, list(result.findings)
+    per_rule, deps = [], []
+    if record is not None:
+        watch = cache.AsOfWatch(ctx)
+        for i, rule in enumerate(RECORD_RULES):
+            watch.read = False
+            fs = list(rule(record, watch))
+            if watch.read:
+                deps.append(i)
+            per_rule.append(cache.pack_findings(fs, rel))
+            findings.extend(fs)
+    entry = (cache.pack_record(record, canon) if record is not None else None,
+             cache.pack_findings(result.findings, rel), tuple(per_rule), tuple(deps),
+             ctx.as_of if deps else None, cache.bound(record, result.findings, path))
+    return (path, sig, cache.digest(raw), entry), record, findings
+
+
+def _from_entry(entry, rel: str, src: Path, ctx: RuleContext):
+    """(record, findings) from a cache entry; rules that read the build date run again for another date."""
+    state, parsed, per_rule, deps, deps_as_of, _ = entry
+    findings = cache.unpack_findings(parsed, rel)
+    if state is None:
+        return None, findings, False
+    record = cache.unpack_record(state, rel, src)
+    rerun = bool(deps) and deps_as_of != ctx.as_of
+    for i, packed in enumerate(per_rule):
+        if rerun and i in deps:
+            findings.extend(RECORD_RULES[i](record, ctx))
+        elif packed:
+            findings.extend(cache.unpack_findings(packed, rel))
+    return record, findings, rerun
+
+
+def _trim(record: Record) -> None:
+    """Checked: the caller (validate, report) needs neither the text nor most line numbers."""
+    record.body = ""
+    record.lines = {k: v for k, v in record.lines.items() if k in CORPUS_RULE_LINES}
 
 
 _worker_state = {}
 
 
-def _worker_init(config_path: str, as_of: dt.date, docs_dir: str, keep_body: bool):
+def _worker_init(config_path: str, as_of: dt.date, docs_dir: str):
+    """Only for start methods without fork: forked workers inherit the parent's settings as they are."""
     cfg = load_config(config_path)
     cfg.docs_dir = Path(docs_dir)
-    _worker_state.update(cfg=cfg, ctx=RuleContext(cfg, as_of), keep_body=keep_body)
+    _worker_state.update(cfg=cfg, ctx=RuleContext(cfg, as_of))
 
 
-def _worker_batch(paths):
+def _worker_shard(paths: list[str]) -> bytes:
+    """One shard's files → the pickled cache rows (what the parent both reads and stores)."""
     gc.disable()
-    cfg, ctx, keep = _worker_state["cfg"], _worker_state["ctx"], _worker_state["keep_body"]
-    return [_check_one(Path(p), cfg, ctx, keep) for p in paths]
+    cfg, ctx = _worker_state["cfg"], _worker_state["ctx"]
+    canon: dict = {}
+    return cache.dumps([_check_file(p, Path(p), cfg, ctx, canon)[0] for p in paths])
+
+
+def _check_all(files: list[Path], cfg: PortalConfig, ctx: RuleContext, jobs: int,
+               config_path, keep_bodies: bool) -> list:
+    """[(record | None, findings)] in the order of `files`: from the cache where the bytes (and all
+    else a result depends on) are unchanged, else parsed and checked, in worker processes for many."""
+    stats = cache.Stats(files=len(files))
+    store = cache.open_store(cfg, stats)
+    t0 = time.perf_counter()
+    known = store.load(stats) if store else {}
+    paths = [str(p) for p in files]
+    shard = [cache.shard_of(p) for p in paths]
+    rows: list = [None] * len(files)  # (path, sig, digest, entry) once known
+    out: list = [None] * len(files)
+    dirty: set[int] = set()
+    misses: list[int] = []
+    raws: dict[int, tuple] = {}
+    by_digest = None
+    for i, p in enumerate(paths):
+        old = known.get(shard[i])
+        row = old.get(p) if old else None
+        if row is not None and row[0] is not None:
+            try:
+                sig = cache.stat_sig(os.stat(p))
+            except OSError:
+                sig = None
+            if sig == row[0] and cache.bound_ok(row[2][5], p):
+                rows[i] = (p, *row)
+                stats.stat_hits += 1
+                continue
+        if not known:
+            misses.append(i)
+            continue
+        try:
+            raw, sig = cache.read_file(p)
+        except OSError:
+            misses.append(i)  # parse_record reports or raises as it always has
+            continue
+        d = cache.digest(raw)
+        if by_digest is None:
+            by_digest = {r[1]: r[2] for shard_rows in known.values() if shard_rows for r in shard_rows.values()}
+        entry = by_digest.get(d)
+        if entry is not None and cache.bound_ok(entry[5], p):
+            rows[i] = (p, sig, d, entry)
+            if row is None or row[:2] != (sig, d):  # moved, touched, or now old enough to trust its stat
+                dirty.add(shard[i])
+            continue
+        raws[i] = (raw, sig)
+        misses.append(i)
+    stats.hits = len(files) - len(misses)
+    stats.misses = len(misses)
+    for i in range(len(files)):
+        if rows[i] is not None:
+            record, findings, rerun = _from_entry(rows[i][3], cache.rel_path(files[i], cfg.root), files[i], ctx)
+            stats.reruns += rerun
+            out[i] = (record, findings)
+    stats.seconds_load = time.perf_counter() - t0
+
+    fresh: dict[int, tuple] = {}  # shard → (pickled rows, how many), straight from a worker
+    use_pool = len(misses) >= PARALLEL_FROM and jobs > 1
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if use_pool and (fork or config_path):
+        groups: dict[int, list[int]] = defaultdict(list)
+        for i in misses:
+            groups[shard[i]].append(i)
+        order = sorted(groups, key=lambda n: -len(groups[n]))  # biggest first: the pool ends together
+        if fork:
+            _worker_state.update(cfg=cfg, ctx=ctx)
+            pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+        else:
+            pool = ProcessPoolExecutor(jobs, initializer=_worker_init,
+                                       initargs=(str(config_path), ctx.as_of, str(cfg.docs_dir)))
+        with pool:
+            for n, blob in zip(order, pool.map(_worker_shard, [[paths[i] for i in groups[n]] for n in order])):
+                for i, row in zip(groups[n], cache.loads(blob)):
+                    rows[i] = row
+                    record, findings, _ = _from_entry(row[3], cache.rel_path(files[i], cfg.root), files[i], ctx)
+                    out[i] = (record, findings)
+                fresh[n] = (blob, len(groups[n]))
+                dirty.add(n)
+    else:
+        canon: dict = {}
+        for i in misses:
+            raw, sig = raws.pop(i, (None, None))
+            rows[i], record, findings = _check_file(paths[i], files[i], cfg, ctx, canon, raw, sig)
+            out[i] = (record, findings)
+            dirty.add(shard[i])
+
+    if store is not None:
+        t1 = time.perf_counter()
+        _write_shards(store, known, rows, shard, dirty, fresh, stats)
+        stats.seconds_write = time.perf_counter() - t1
+    if not keep_bodies:
+        for record, _ in out:
+            if record is not None:
+                _trim(record)
+    cache.last_run = stats
+    if store is not None:
+        log.info(stats.line())
+    return out
+
+
+def _write_shards(store, known, rows, shard, dirty, fresh, stats) -> None:
+    """Rewrite each shard whose rows changed (or that lost a file, or did not load)."""
+    current: dict[int, list] = defaultdict(list)
+    for i, row in enumerate(rows):
+        current[shard[i]].append(row)
+    for n, old in known.items():
+        if old is None or set(old) != {r[0] for r in current.get(n, ())}:
+            dirty.add(n)
+    for n in sorted(dirty):
+        rows_n = current.get(n, [])
+        keep = [r for r in rows_n if r[3][5] is not False]
+        blob, count = fresh.get(n, (None, -1))
+        if blob is None or not (len(keep) == len(rows_n) == count):  # not exactly the worker's rows
+            blob = cache.dumps(keep)
+        try:
+            store.write(n, blob)
+            stats.shards_written += 1
+        except OSError as e:
+            log.warning(f"校验缓存无法写入（{e}），下次将重新校验")
+            return
+    if stats.shards_written:
+        store.prune()
 
 
 def load_corpus(cfg: PortalConfig, as_of: dt.date | None = None, paths: list[Path] | None = None,
@@ -152,16 +318,7 @@ def _load_corpus(cfg, as_of, paths, jobs, config_path, keep_bodies) -> Corpus:
         known = {p.resolve() for p in files}
         files += [p for p in paths if p.resolve() not in known]
     jobs = jobs or os.cpu_count() or 1
-    results = []
-    if len(files) >= PARALLEL_FROM and jobs > 1 and config_path:
-        size = max(200, len(files) // (jobs * 8))
-        batches = [[str(p) for p in files[i : i + size]] for i in range(0, len(files), size)]
-        init = (str(config_path), as_of, str(cfg.docs_dir), keep_bodies)
-        with ProcessPoolExecutor(jobs, initializer=_worker_init, initargs=init) as pool:
-            for batch in pool.map(_worker_batch, batches):
-                results.extend(batch)
-    else:
-        results = [_check_one(p, cfg, ctx, keep_bodies) for p in files]
+    results = _check_all(files, cfg, ctx, jobs, config_path, keep_bodies)
     records, findings = [], []
     for record, fs in results:
         findings.extend(fs)

@@ -1,0 +1,135 @@
+"""Preview latency (issue 12): time to the first page, and from saving a record to seeing it in the page.
+
+    .venv/bin/python benchmarks/serve.py                       # 3,000 and 10,000 records, both servers
+    .venv/bin/python benchmarks/serve.py 3000 --server mkdocs --edits 5
+
+For each server — `mkdocs serve` (today) and `disclosure serve --dev-addr` (once it exists; skipped
+with a note while the command is missing) — on each generated corpus:
+- first page: from starting the server to the home page answering 200, and to one record page
+  answering 200;
+- one edit, N times (default 5): append a unique sentence to one record's body, then poll that
+  record's page every 0.1 s until the sentence appears; print each latency and the median.
+The record's bytes are put back afterwards; the server is stopped by its own process group.
+Targets (issue 12): first page ≤ 15 s, one edit visible ≤ 2 s at 10,000 records. Figures only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from run import PY, corpus, env  # noqa: E402
+from scale import sample_record  # noqa: E402
+
+from disclosure.model.records import slug_for  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.read().decode("utf-8", "replace") if r.status == 200 else None
+    except (urllib.error.URLError, OSError, TimeoutError):
+        return None
+
+
+def wait_for(url: str, needle: str | None, timeout: float) -> float | None:
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        body = fetch(url)
+        if body is not None and (needle is None or needle in body):
+            return time.perf_counter() - start
+        time.sleep(0.1)
+    return None
+
+
+def command(server: str, addr: str) -> list[str] | None:
+    if server == "mkdocs":
+        return [PY, "-m", "mkdocs", "serve", "-a", addr]
+    probe = subprocess.run([PY, "-m", "disclosure.cli", "serve", "--help"], capture_output=True, env=env())
+    if probe.returncode != 0:
+        return None
+    return [PY, "-m", "disclosure.cli", "serve", "--dev-addr", addr]
+
+
+def fmt(t: float | None) -> str:
+    return "timeout" if t is None else f"{t:.1f} s"
+
+
+def measure_server(server: str, n: int, edits: int, timeout: float) -> None:
+    site = corpus(n)
+    port = free_port()
+    addr = f"127.0.0.1:{port}"
+    cmd = command(server, addr)
+    if cmd is None:
+        print(f"  {server} serve, {n} records: not available yet (`disclosure serve` is issue 12)")
+        return
+    rec = sample_record(site)
+    original = rec.read_bytes()
+    text = original.decode("utf-8")
+    index_no = next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("index_no:"))
+    page = f"http://{addr}/records/{slug_for(index_no)}/"
+    log = open(HERE / "out" / f"serve-{server}-{n}.log", "w")
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=site, env=env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        home = wait_for(f"http://{addr}/", None, timeout)
+        first_record = wait_for(page, None, timeout) if home is not None else None
+        to_record = None if first_record is None else time.perf_counter() - start
+        print(f"  {server} serve, {n} records: home page after {fmt(home)}, record page after {fmt(to_record)}",
+              flush=True)
+        latencies = []
+        for i in range(edits if to_record is not None else 0):
+            token = f"基准测试第{i + 1}次修改{time.time_ns() % 100000}"
+            rec.write_text(text.rstrip("\n") + f"\n\n{token}。\n", encoding="utf-8")
+            t = wait_for(page, token, timeout)
+            latencies.append(t)
+            print(f"    edit {i + 1}: visible after {fmt(t)}", flush=True)
+        done = [t for t in latencies if t is not None]
+        if done:
+            print(f"  {server} serve, {n} records: one edit visible, median of {len(done)}: "
+                  f"{statistics.median(done):.1f} s (targets: ≤ 2 s at 10,000; first page ≤ 15 s)")
+    finally:
+        rec.write_bytes(original)
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)  # the server we started, and its children
+            proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("n", type=int, nargs="*", default=[3000, 10000])
+    ap.add_argument("--server", choices=["mkdocs", "disclosure", "both"], default="both")
+    ap.add_argument("--edits", type=int, default=5)
+    ap.add_argument("--timeout", type=float, default=600)
+    args = ap.parse_args(argv)
+    servers = ["disclosure", "mkdocs"] if args.server == "both" else [args.server]
+    print(f"machine: {os.cpu_count()} cores; load %.2f %.2f %.2f" % os.getloadavg())
+    for n in args.n:
+        for server in servers:
+            measure_server(server, n, args.edits, args.timeout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,384 @@
+"""Validation cache: each record's parsed and checked form, kept in the project folder, keyed on its bytes.
+
+Parsing and checking 100,000 records costs ~15 s of CPU; reading them back from here costs ~1 s.
+
+Where: `.cache/records/<key>/` beside mkdocs.yml (`DISCLOSURE_CACHE_DIR` moves the `.cache` folder).
+Git-ignored and safe to delete at any time. `DISCLOSURE_CACHE=0` turns it off (nothing read or
+written); `disclosure validate|build --clean` (or `DISCLOSURE_CACHE=clean`) ignores what it holds and
+writes it anew.
+
+What a hit means
+- An entry is found by the digest (BLAKE2b) of the record file's bytes: where the file is does not
+  matter, so a moved or renamed record still hits (its path is put back into the record and its
+  findings when it is read).
+- Entries are valid only under one *key*: the source of `disclosure/model/**` and `disclosure/rules/**`
+  and the package data, the Python and PyYAML (libyaml) versions, and the settings parsing and the
+  rules read (all of `extra.portal`, the taxonomy, the site fields). Any change gives a new key, so
+  a new, empty folder; old key folders beyond the newest three are removed.
+
+What is not taken from the cache
+- Findings of a record rule that read the build date (`ctx.as_of`): each rule runs against an
+  `AsOfWatch` that notes whether it read `as_of`. Those findings are stored with the date they were
+  computed for and reused only on that same date; on any other date the rule runs again on the
+  cached record (with its full body and line numbers, exactly as a cold run sees it). A rule that
+  did not read the date on this record cannot depend on it (rules are pure functions).
+- Corpus rules (they look across records): always run.
+- Anything that depends on other files: a record with attachments is bound to its own absolute path
+  and to the size of each attachment (checked on every hit); a result that reports a missing
+  attachment (E109) is not stored. Code added to parsing that reads other files must be declared
+  here in the same way (see `_bound`).
+
+Layout and robustness
+- 64 shard files per key, a record's shard chosen by a hash of its absolute path. A shard holds two
+  pickles: a header `(FORMAT, key)` and a list of rows `(path, stat signature, digest, entry)`.
+  The stat signature (size, mtime_ns, ctime_ns, inode) lets a warm run skip reading a file whose
+  metadata is unchanged, as git's index does; a file modified less than 2 s before it was read gets
+  no signature (it is read and hashed again next time), closing the window in which an edit could
+  keep the same size and mtime. ctime cannot be set by tools, so a restored or re-checked-out
+  folder simply reads and hashes every file again (still a hit by digest).
+- A shard that does not load (truncated, garbage, another format or key) is ignored and rewritten.
+  Shards are written to a temporary file and renamed into place: concurrent builds never read half
+  a shard (the last writer wins, and each shard it writes is whole and correct for its files).
+- pickle, because it is the fastest loader for these objects (see benchmarks/PROFILE.md); a per-file
+  cache would cost 100,000 opens. The cache is trusted like the rest of the project folder: whoever
+  can write `.cache/` can also write `hooks/portal.py`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import operator
+import os
+import pickle
+import shutil
+import sys
+import time
+import zlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from disclosure.model.findings import Finding
+from disclosure.model.records import Record
+
+FORMAT = 1
+SHARDS = 64
+KEEP_KEYS = 3
+RACY_NS = 2_000_000_000  # a file modified this recently gets no stat signature
+_PACKAGE = Path(__file__).resolve().parent.parent
+log = logging.getLogger("disclosure.cache")
+
+
+# --- modes -----------------------------------------------------------------------------------------
+
+_clean = False  # set by `--clean` for the rest of this process
+
+
+def mode() -> str:
+    """'on' (read and write), 'clean' (write only: --clean or DISCLOSURE_CACHE=clean) or 'off'."""
+    value = os.environ.get("DISCLOSURE_CACHE", "1").strip().lower()
+    if value in ("0", "off", "no", "false"):
+        return "off"
+    return "clean" if value == "clean" or _clean else "on"
+
+
+def request_clean() -> None:
+    """`--clean`: this process ignores what the cache holds, and writes it anew."""
+    global _clean
+    _clean = True
+
+
+# --- the build date watch --------------------------------------------------------------------------
+
+_AS_OF_FREE = frozenset({"cfg", "calendar"})  # RuleContext attributes that do not carry the build date
+
+
+class AsOfWatch:
+    """Stands in for a RuleContext while one rule checks one record; `read` says whether the rule
+    touched anything but the settings (the build date, or any attribute added to RuleContext later:
+    unknown attributes count as date-dependent, the safe side)."""
+
+    __slots__ = ("_ctx", "read")
+
+    def __init__(self, ctx):
+        self._ctx = ctx
+        self.read = False  # reset by the caller before each rule
+
+    def __getattr__(self, name):
+        if name not in _AS_OF_FREE:
+            self.read = True
+        return getattr(self._ctx, name)
+
+
+# --- keys ------------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """The parser's and the rules' own source, the package data, and the libraries that shape a parse."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{FORMAT}|{sys.version}|{yaml.__version__}|{getattr(yaml, '__with_libyaml__', False)}".encode())
+    for sub in ("model", "rules", "data"):
+        base = _PACKAGE / sub
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
+                h.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
+                h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def config_digest(cfg) -> str:
+    """Every setting parsing and the record rules can read (conservatively: all of extra.portal)."""
+    try:
+        docs = Path(cfg.docs_dir).resolve().relative_to(Path(cfg.root).resolve()).as_posix()
+    except ValueError:
+        docs = str(cfg.docs_dir)
+    data = {
+        "portal": cfg.raw, "taxonomy": cfg.taxonomy, "docs_dir": docs, "records_dir": cfg.records_dir,
+        "site": [cfg.site_name, cfg.site_url, cfg.office, cfg.site_domain, cfg.site_id_code, cfg.index_template],
+        "units": repr(cfg.units), "columns": repr(cfg.columns), "rules": repr(cfg.rules),
+    }
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=repr)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def cache_key(cfg) -> str:
+    return hashlib.blake2b(f"{code_digest()}|{config_digest(cfg)}".encode(), digest_size=12).hexdigest()
+
+
+def shard_of(path: str) -> int:
+    return zlib.crc32(path.encode("utf-8", "surrogateescape")) % SHARDS
+
+
+def digest(raw: bytes) -> bytes:
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
+def stat_sig(st, now_ns: int | None = None):
+    """(size, mtime_ns, ctime_ns, inode), or None for a file modified too recently to trust its stat."""
+    now_ns = time.time_ns() if now_ns is None else now_ns
+    if now_ns - st.st_mtime_ns < RACY_NS or now_ns - st.st_ctime_ns < RACY_NS:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def read_file(path: str):
+    """(bytes, stat signature) with one open: the signature is taken before the read."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        st = os.fstat(fd)
+        chunks, size = [], max(st.st_size, 0) + 1
+        while True:
+            chunk = os.read(fd, size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks), stat_sig(st)
+    finally:
+        os.close(fd)
+
+
+# --- entries ---------------------------------------------------------------------------------------
+# entry = (record state | None, parse findings, per-rule findings, date-dependent rule indices,
+#          the as_of those were computed for, bound)
+# A finding is stored as the tuple of its fields with `path` None when it is the record's own path.
+
+_R_FIELDS = tuple(f.name for f in dataclasses.fields(Record))
+_R_PATH, _R_SRC = _R_FIELDS.index("path"), _R_FIELDS.index("src_path")
+_r_values = operator.attrgetter(*_R_FIELDS)
+_F_FIELDS = tuple(f.name for f in dataclasses.fields(Finding))
+_F_PATH = _F_FIELDS.index("path")
+_f_values = operator.attrgetter(*_F_FIELDS)
+_DATE = dt.date
+
+
+def pack_findings(findings, rel: str) -> tuple:
+    out = []
+    for f in findings:
+        t = _f_values(f)
+        if t[_F_PATH] == rel:
+            t = t[:_F_PATH] + (None,) + t[_F_PATH + 1:]
+        out.append(t)
+    return tuple(out)
+
+
+def unpack_findings(packed, rel: str) -> list:
+    out = []
+    for t in packed:
+        if t[_F_PATH] is None:
+            t = t[:_F_PATH] + (rel,) + t[_F_PATH + 1:]
+        out.append(Finding(*t))
+    return out
+
+
+def pack_record(record: Record, canon: dict) -> tuple:
+    """The record's fields, path-free; equal dates share one object (pickled once per shard)."""
+    state = list(_r_values(record))
+    state[_R_PATH] = ""
+    state[_R_SRC] = None
+    for i in _DATE_SLOTS:
+        v = state[i]
+        if v is not None:
+            state[i] = canon.setdefault(v, v)
+    return tuple(state)
+
+
+_DATE_SLOTS = tuple(i for i, f in enumerate(dataclasses.fields(Record)) if "date" in str(f.type))
+
+
+def unpack_record(state: tuple, rel: str, src: Path) -> Record:
+    values = list(state)
+    values[_R_PATH] = rel
+    values[_R_SRC] = src
+    return Record(*values)
+
+
+def bound(record: Record | None, parse_findings, src: str):
+    """What besides the bytes this result depends on: None, False (never store it) or
+    (the record's own absolute path, ((attachment path, size), …))."""
+    if any(f.code == "E109" for f in parse_findings):
+        return False
+    if record is not None and record.attachments:
+        return (src, tuple((str(a.path), a.size) for a in record.attachments))
+    return None
+
+
+def bound_ok(b, src: str) -> bool:
+    if b is None:
+        return True
+    path, files = b
+    if path != src:
+        return False
+    for name, size in files:
+        try:
+            st = os.stat(name)
+        except OSError:
+            return False
+        if st.st_size != size or not os.path.isfile(name):
+            return False
+    return True
+
+
+def rel_path(src: Path, root: Path) -> str:
+    """The record path as parse_record writes it into messages (same rule as records.parse_record)."""
+    s, r = str(src), str(root)
+    if s.startswith(r) and s[len(r):len(r) + 1] == "/" and "/." not in s and "//" not in s:
+        return s[len(r) + 1:]  # what relative_to gives for a normalised path under the root, 10× faster
+    try:
+        return src.relative_to(root).as_posix()
+    except ValueError:
+        try:
+            return src.resolve().relative_to(root).as_posix()
+        except ValueError:
+            return str(src)
+
+
+# --- the store -------------------------------------------------------------------------------------
+
+@dataclass
+class Stats:
+    mode: str = "off"
+    files: int = 0
+    hits: int = 0  # taken from the cache
+    stat_hits: int = 0  # of which: not even read (stat signature unchanged)
+    misses: int = 0  # parsed and checked
+    reruns: int = 0  # cached records whose date-dependent rules ran again (another as_of)
+    shards_loaded: int = 0
+    shards_bad: int = 0  # present but unreadable: ignored, rewritten
+    shards_written: int = 0
+    seconds_load: float = 0.0
+    seconds_write: float = 0.0
+
+    def line(self) -> str:
+        return (f"校验缓存：{self.hits} 条取自缓存（{self.stat_hits} 条未重读），{self.misses} 条重新解析校验，"
+                f"{self.reruns} 条按判断日期重算时效；写入 {self.shards_written} 个分片"
+                + (f"；{self.shards_bad} 个损坏的分片已忽略" if self.shards_bad else ""))
+
+
+last_run = Stats()  # the figures of the last load in this process (tests, benchmarks, the build log)
+
+
+class Store:
+    """The shard files of one key."""
+
+    def __init__(self, cfg, read: bool):
+        base = os.environ.get("DISCLOSURE_CACHE_DIR")
+        self.base = (Path(base) if base else Path(cfg.root) / ".cache") / "records"
+        self.key = cache_key(cfg)
+        self.dir = self.base / self.key
+        self.read = read
+        self.header = pickle.dumps((FORMAT, self.key), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def load(self, stats: Stats) -> dict:
+        """shard number → {path: (sig, digest, entry)}; unreadable shards map to None."""
+        out: dict = {}
+        if not self.read or not self.dir.is_dir():
+            return out
+        for n in range(SHARDS):
+            path = self.dir / f"{n:02d}.pkl"
+            try:
+                with open(path, "rb") as fh:
+                    if pickle.load(fh) != (FORMAT, self.key):
+                        raise ValueError("another format or key")
+                    rows = pickle.load(fh)
+                out[n] = {row[0]: row[1:] for row in rows}
+                stats.shards_loaded += 1
+            except FileNotFoundError:
+                continue
+            except Exception:  # truncated, garbage, foreign: ignore it, it will be rewritten
+                out[n] = None
+                stats.shards_bad += 1
+        return out
+
+    def write(self, n: int, blob: bytes) -> None:
+        """`blob` is the pickled row list of shard n; temporary file + rename, never a half shard."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        final = self.dir / f"{n:02d}.pkl"
+        tmp = self.dir / f".{n:02d}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(self.header)
+                fh.write(blob)
+            os.replace(tmp, final)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+    def prune(self) -> None:
+        """Keep the newest KEEP_KEYS key folders (another config or code version may come back)."""
+        try:
+            dirs = sorted((d for d in self.base.iterdir() if d.is_dir()), key=lambda d: d.stat().st_mtime, reverse=True)
+        except OSError:
+            return
+        for d in dirs[KEEP_KEYS:]:
+            if d != self.dir:
+                shutil.rmtree(d, ignore_errors=True)
+
+    def touch(self) -> None:
+        try:
+            os.utime(self.dir)
+        except OSError:
+            pass
+
+
+def open_store(cfg, stats: Stats) -> Store | None:
+    stats.mode = mode()
+    if stats.mode == "off":
+        return None
+    try:
+        return Store(cfg, read=stats.mode == "on")
+    except OSError as e:  # unreadable package sources: run without a cache
+        log.warning(f"校验缓存不可用（{e}），本次不使用缓存")
+        return None
+
+
+def dumps(obj) -> bytes:
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+loads = pickle.loads
