@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import re
 import time
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
@@ -72,6 +73,11 @@ class Portal:
         self._pages_cache = None
         self.views = None  # our autoescaping Jinja environment (views.make_env)
         self._active = None  # the nav page lit up for the off-nav page being rendered
+        self.as_of = None  # set by engine.SiteBuilder; None: DISCLOSURE_AS_OF or today
+        self.jobs = None  # worker processes for the off-nav pages (None: DISCLOSURE_JOBS or all cores)
+        self.corpus = None  # the last build's validated corpus (its findings, even when refused)
+        self.written: list[str] = []  # site-relative URLs of the off-nav pages written by the last build
+        self.reused = 0  # off-nav pages of the last build taken unchanged from the page cache
 
     def on_startup(self, command: str):
         self.parallel = command != "serve" and os.environ.get("DISCLOSURE_JOBS", "") != "1"
@@ -92,8 +98,8 @@ class Portal:
         return config
 
     def on_files(self, files: Files, config) -> Files:
-        as_of = build_date()
-        corpus = load_corpus(self.cfg, as_of, config_path=config.config_file_path)
+        as_of = self.as_of or build_date()
+        self.corpus = corpus = load_corpus(self.cfg, as_of, config_path=config.config_file_path)
         errors = corpus.errors
         for f in corpus.findings:
             if f.level == WARNING:
@@ -200,7 +206,7 @@ class Portal:
         if not indices:
             return
         self.doc_files = self.files.documentation_pages(inclusion=InclusionLevel.is_included)
-        jobs = jobs or int(os.environ.get("DISCLOSURE_JOBS") or 0) or os.cpu_count() or 1
+        jobs = jobs or self.jobs or int(os.environ.get("DISCLOSURE_JOBS") or 0) or os.cpu_count() or 1
         _ACTIVE = self
         try:
             if jobs == 1 or len(indices) < 200:
@@ -266,3 +272,54 @@ class Portal:
         finally:
             if indexing and indexing.poll() is None:
                 indexing.kill()
+
+
+# ------------------------------------------------------------------------- the build, driven from Python
+@dataclass
+class Outcome:
+    corpus: object = None  # the validated corpus (None: the config did not load)
+    written: list = field(default_factory=list)  # site-relative URLs of the pages written
+    reused: int = 0  # pages taken unchanged from the page cache
+    error: str | None = None  # the Chinese reason the build was refused or failed
+
+
+def portal_of(config) -> Portal | None:
+    """The Portal instance of this config's hook module (MkDocs loads a hook module once per process)."""
+    for plugin in config.plugins.values():
+        portal = getattr(plugin, "_portal", None)
+        if isinstance(portal, Portal):
+            return portal
+    return None
+
+
+def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, first=True) -> Outcome:
+    """One `mkdocs build` of `config_file` into `site_dir` (engine.SiteBuilder's work)."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config as load_mkdocs_config
+    from mkdocs.exceptions import ConfigurationError
+
+    overrides = {"site_dir": str(site_dir)} if site_dir else {}
+    out = Outcome()
+    try:
+        config = load_mkdocs_config(config_file=str(config_file), **overrides)
+    except (Abort, ConfigurationError) as e:
+        out.error = f"配置错误：{e}"
+        return out
+    portal = portal_of(config)
+    if portal is None:
+        out.error = f"{config_file} 没有启用 hooks/portal.py，无法生成政府信息公开网站"
+        return out
+    portal.as_of, portal.jobs, portal.corpus = as_of, jobs, None
+    config.plugins.on_startup(command="build", dirty=False)
+    try:
+        build(config)
+    except Abort as e:
+        out.error = str(e)
+    except OSError as e:
+        out.error = f"生成失败：无法写入输出目录：{e}"
+    finally:
+        config.plugins.on_shutdown()
+        out.corpus = portal.corpus
+    if out.error is None and portal.plan is not None:
+        out.written = [p.url for p in portal.plan.pages]
+    return out

@@ -1,0 +1,92 @@
+"""The site build as an object that stays warm between builds: `disclosure build` and `disclosure serve` use it.
+
+Interface (kept stable for the preview server):
+
+    from disclosure.site.engine import SiteBuilder, BuildResult
+
+    builder = SiteBuilder("mkdocs.yml", site_dir="/tmp/preview", as_of=None, search=False)
+    result = builder.build()                 # first build: everything
+    result = builder.build(changed={path})   # later builds: only what changed is rendered again
+    result.ok, result.errors, result.findings, result.written, result.seconds, result.message
+
+- `SiteBuilder(config_file, site_dir=None, *, as_of=None, search=True, clean=False, jobs=None)`:
+  `site_dir` overrides the config's; `as_of` is the build date (default: DISCLOSURE_AS_OF, else
+  today in Asia/Shanghai, re-read on every build); `search=False` skips the Pagefind index (the
+  search page then finds nothing); `clean=True` ignores the caches (validation and pages) on every
+  build and writes them anew; `jobs` caps the worker processes (default: all cores).
+- `build(changed=None) -> BuildResult`: builds into `site_dir` IN PLACE (the caller wanting an
+  atomic swap builds into a fresh folder, as `disclosure.site.build.build_site` does). `changed`
+  is a hint only (the paths the caller saw change); correctness never depends on it: every
+  source is checked (by stat signature and bytes, see disclosure/model/cache.py and
+  disclosure/site/pagecache.py). A build that fails validation or rendering returns ok=False and
+  leaves the folder as it was before that build began, as far as pages go (nothing is deleted
+  before the new pages are rendered).
+- `BuildResult`: `ok`; `errors` (blocking `Finding`s: the build was refused), `findings` (all
+  findings of the validation, warnings and infos included), `written` (site-relative URLs of the
+  pages written this time, e.g. "records/x/" or "" for the home page), `seconds` (wall time),
+  `message` (a Chinese summary, or the reason the build was refused).
+
+Warm state kept between builds: the validation cache in memory and on disk, the page cache's
+index, and the MkDocs hook instance (MkDocs loads a hook module once per process).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger("mkdocs.plugins.disclosure")
+
+
+@dataclass
+class BuildResult:
+    ok: bool
+    errors: list = field(default_factory=list)  # Finding objects (blocking)
+    findings: list = field(default_factory=list)  # all findings
+    written: list = field(default_factory=list)  # site-relative URLs of pages (re)written this time
+    seconds: float = 0.0
+    message: str = ""  # Chinese summary, or the abort message
+
+
+class SiteBuilder:
+    def __init__(self, config_file: str | Path = "mkdocs.yml", site_dir: str | Path | None = None, *,
+                 as_of: dt.date | None = None, search: bool = True, clean: bool = False, jobs: int | None = None):
+        self.config_file = Path(config_file)
+        self.site_dir = Path(site_dir) if site_dir is not None else None
+        self.as_of = as_of
+        self.search = search
+        self.clean = clean
+        self.jobs = jobs
+        self.builds = 0
+
+    def build(self, changed: set[Path] | None = None) -> BuildResult:
+        from disclosure.site import mkdocs_glue
+
+        started = time.perf_counter()
+        saved = {k: os.environ.get(k) for k in ("NO_MKDOCS_2_WARNING", "DISCLOSURE_SEARCH")}
+        os.environ["NO_MKDOCS_2_WARNING"] = "1"
+        if not self.search:
+            os.environ["DISCLOSURE_SEARCH"] = "0"
+        try:
+            outcome = mkdocs_glue.run_build(self.config_file, self.site_dir, as_of=self.as_of, jobs=self.jobs,
+                                            clean=self.clean or None, first=self.builds == 0)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        self.builds += 1
+        seconds = time.perf_counter() - started
+        corpus = outcome.corpus
+        findings = list(corpus.findings) if corpus is not None else []
+        errors = list(corpus.errors) if corpus is not None else []
+        if outcome.error:
+            return BuildResult(False, errors, findings, outcome.written, seconds, outcome.error)
+        message = (f"网站已生成：{len(outcome.written)} 个页面重新生成，{outcome.reused} 个页面未变，"
+                   f"用时 {seconds:.1f} 秒")
+        return BuildResult(True, errors, findings, outcome.written, seconds, message)
