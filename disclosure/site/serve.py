@@ -108,47 +108,9 @@ def security_headers() -> list[tuple[str, str]]:
 
 
 # ------------------------------------------------------------------------------------------ building
-@dataclass
-class FallbackResult:
-    ok: bool
-    errors: list
-    findings: list
-    written: list
-    seconds: float
-    message: str = ""
-
-
-class _FullRebuild:
-    """Used only while `disclosure.site.engine` is missing: validates, then `build_site` into our folder."""
-
-    def __init__(self, config_file, site_dir, *, as_of=None, search=True, **_):
-        self.config_file, self.site_dir, self.as_of, self.search = config_file, Path(site_dir), as_of, search
-
-    def build(self, changed=None):
-        from disclosure.model.config import ConfigError, load_config
-        from disclosure.model.corpus import build_date, load_corpus
-        from disclosure.site.build import build_site
-
-        started = time.perf_counter()
-        os.environ["DISCLOSURE_SEARCH"] = "1" if self.search else "0"
-        try:
-            cfg = load_config(self.config_file)
-        except ConfigError as e:
-            return FallbackResult(False, [e], [], [], time.perf_counter() - started, str(e))
-        corpus = load_corpus(cfg, self.as_of or build_date(), config_path=self.config_file, keep_bodies=False)
-        if corpus.errors:
-            return FallbackResult(False, list(corpus.errors), list(corpus.findings), [], time.perf_counter() - started)
-        code = build_site(self.config_file, site_dir=self.site_dir, as_of=self.as_of)
-        written = [p.relative_to(self.site_dir).as_posix() for p in self.site_dir.rglob("*.html")] if code == 0 else []
-        return FallbackResult(code == 0, [] if code == 0 else ["生成失败（详见终端）"], list(corpus.findings),
-                              written, time.perf_counter() - started)
-
-
 def make_builder(config_file: Path, site_dir: Path, as_of, search: bool):
-    try:
-        from disclosure.site.engine import SiteBuilder
-    except ImportError:
-        return _FullRebuild(config_file, site_dir, as_of=as_of, search=search)
+    from disclosure.site.engine import SiteBuilder
+
     return SiteBuilder(str(config_file), str(site_dir), as_of=as_of, search=search)
 
 
@@ -159,7 +121,7 @@ def problem(item, root: Path) -> dict:
     else:
         text = str(item)
         # "path:line: message" (ConfigError and friends name the place first)
-        m = re.match(r"^(?P<file>[^\s:]+\.(?:ya?ml|md|html|py))(?::(?P<line>\d+))?:\s*(?P<msg>.*)$", text, re.S)
+        m = re.match(r"^(?:配置错误：)?(?P<file>[^\s:：]+\.(?:ya?ml|md|html|py))(?::(?P<line>\d+))?:\s*(?P<msg>.*)$", text, re.S)
         d = {"code": "", "level": "error", "title": "", "file": m["file"] if m else "", "field": "", "hint": "",
              "line": int(m["line"]) if m and m["line"] else 0, "message": m["msg"] if m else text}
         if d["file"]:
@@ -221,14 +183,19 @@ class State:
 
 
 def written_urls(written, site_dir: Path, mount: str) -> tuple[list[str], bool]:
-    """Built files → the URL paths a browser has open ("records/x/index.html" → "/records/x/")."""
+    """What a build wrote → the URL paths a browser has open, and whether a stylesheet or script changed.
+
+    Takes the engine's site-relative page URLs ("records/x/", "" for home) as well as file paths
+    ("records/x/index.html", absolute or relative to the site folder)."""
     urls, assets = [], False
     for item in written:
-        p = Path(item)
-        rel = _relative(p, site_dir) if p.is_absolute() else p.as_posix().lstrip("/")
-        if rel.endswith(".html"):
-            url = rel[: -len("index.html")] if rel == "index.html" or rel.endswith("/index.html") else rel
-            urls.append(mount + url)
+        text = str(item)
+        p = Path(text)
+        rel = _relative(p, site_dir) if p.is_absolute() else text.lstrip("/")
+        if rel == "" or rel.endswith("/"):
+            urls.append(mount + rel)
+        elif rel.endswith(".html"):
+            urls.append(mount + (rel[: -len("index.html")] if rel == "index.html" or rel.endswith("/index.html") else rel))
         elif rel.endswith((".css", ".js")):
             assets = True
     return urls, assets
@@ -535,6 +502,9 @@ class Preview:
             self.builder = None
             ok, errors, findings, written, message = False, [_exception_text(e)], [], [], ""
         seconds = time.perf_counter() - started
+        if not ok and not errors:
+            errors = [self._config_problem() or message or "生成失败（原因见终端）"]
+            message = "" if errors[0] == message else message
         problems = [problem(e, self.root) for e in errors]
         urls, assets = written_urls(written, self.site_dir, self.mount)
         with self.state.cond:
@@ -550,6 +520,18 @@ class Preview:
         self._mkdocs_seen |= set(fresh)
         CAPTURED.records.clear()
 
+    def _config_problem(self) -> str | None:
+        """A build refused with no record finding: mkdocs.yml itself, in the portal's Chinese words."""
+        from disclosure.model.config import ConfigError, load_config
+
+        try:
+            load_config(self.config_file)
+        except ConfigError as e:
+            return str(e)
+        except Exception:
+            return None
+        return None
+
     def report(self, ok, errors, findings, written, seconds, message) -> None:
         stamp = time.strftime("%H:%M:%S")
         first = self.previous_findings is None
@@ -558,7 +540,7 @@ class Preview:
             self.say(f"[{stamp}] 生成失败，用时 {seconds:.1f} 秒；浏览器中的每个页面显示以下 {len(errors)} 个错误，修改后自动恢复：")
             for e in errors:
                 self.say("  " + render_finding(e).replace("\n", "\n  "))
-            if message and all(message not in render_finding(e) for e in errors):
+            if message and not any(hasattr(e, "render") for e in errors) and message not in errors:
                 self.say("  " + message)
         else:
             self.say(f"[{stamp}] {'已生成' if first else '已更新'} {len(written)} 个页面或文件，用时 {seconds:.1f} 秒。")
@@ -598,7 +580,13 @@ class Preview:
         web.start()
         previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
 
+        main_pid = os.getpid()
+
         def stop(signum, frame):
+            if os.getpid() != main_pid:  # a forked build worker: die as the signal says, quietly
+                signal.signal(signum, signal.SIG_DFL)
+                os.kill(os.getpid(), signum)
+                return
             raise KeyboardInterrupt
 
         signal.signal(signal.SIGTERM, stop)
