@@ -247,6 +247,42 @@ def test_yaml_error_shows_the_chinese_error_page_then_clears(generated):
     server.wait(url, lambda s, b: s == 200 and title in b and "预览暂停" not in b)
 
 
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_browser_reloads_by_itself_under_the_sites_csp(generated):
+    """A real browser on the record page: an edit, a YAML error and its fix all show without a manual reload."""
+    from playwright.sync_api import sync_playwright
+
+    site, server = generated
+    record, url = sample(site)
+    server.wait(url, lambda s, b: s == 200)
+    text = record.read_text(encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless", "--disable-gpu"])
+        try:
+            pg = browser.new_page()
+            refused = []
+            pg.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+            pg.goto(server.base + url)
+            pg.wait_for_selector("html[data-portal-serve=live]", state="attached", timeout=WAIT * 1000)
+            new = "浏览器自动刷新测试的内容概述"
+            summary = front_matter_value(text, "summary")
+            record.write_text(text.replace(f"summary: {summary}", f"summary: {new}"), encoding="utf-8")
+            pg.get_by_text(new).first.wait_for(timeout=WAIT * 1000)
+            record.write_text(text.replace("title: ", "title：", 1), encoding="utf-8")
+            pg.get_by_role("heading", name=re.compile("预览暂停")).wait_for(timeout=WAIT * 1000)
+            assert record.relative_to(site).as_posix() in pg.locator(".ps-where").first.inner_text()
+            record.write_text(text, encoding="utf-8")
+            pg.get_by_text(summary).first.wait_for(timeout=WAIT * 1000)
+            assert pg.get_by_role("heading", name=re.compile("预览暂停")).count() == 0
+            assert refused == [], refused
+        finally:
+            record.write_text(text, encoding="utf-8")
+            browser.close()
+
+
 def test_stops_cleanly_on_sigint(generated):
     site, server = generated
     server.wait("/", lambda s, b: s == 200)

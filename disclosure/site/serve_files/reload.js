@@ -22,6 +22,7 @@
     var state = JSON.parse(event.data);
     if (server !== null && state.server !== server) return reload(); // the server was restarted
     server = state.server;
+    document.documentElement.setAttribute("data-portal-serve", "live"); // connected (tests wait for it)
     if (state.generation !== loaded && state.ok !== null) return reload(); // a build finished since this page was served
   });
   source.addEventListener("build", function (event) {
