@@ -54,13 +54,16 @@ class BuildResult:
 
 class SiteBuilder:
     def __init__(self, config_file: str | Path = "mkdocs.yml", site_dir: str | Path | None = None, *,
-                 as_of: dt.date | None = None, search: bool = True, clean: bool = False, jobs: int | None = None):
+                 as_of: dt.date | None = None, search: bool = True, clean: bool = False, jobs: int | None = None,
+                 previous: str | Path | None = None, cache_site: str | Path | None = None):
         self.config_file = Path(config_file)
         self.site_dir = Path(site_dir) if site_dir is not None else None
         self.as_of = as_of
         self.search = search
         self.clean = clean
         self.jobs = jobs
+        self.previous = previous  # build aside: the folder holding the last build (its unchanged pages are linked)
+        self.cache_site = cache_site  # build aside: the folder the output will be moved to
         self.builds = 0
 
     def build(self, changed: set[Path] | None = None) -> BuildResult:
@@ -73,7 +76,7 @@ class SiteBuilder:
             os.environ["DISCLOSURE_SEARCH"] = "0"
         try:
             outcome = mkdocs_glue.run_build(self.config_file, self.site_dir, as_of=self.as_of, jobs=self.jobs,
-                                            clean=self.clean or None, first=self.builds == 0)
+                                            clean=self.clean, previous=self.previous, cache_site=self.cache_site)
         finally:
             for k, v in saved.items():
                 if v is None:
@@ -87,6 +90,7 @@ class SiteBuilder:
         errors = list(corpus.errors) if corpus is not None else []
         if outcome.error:
             return BuildResult(False, errors, findings, outcome.written, seconds, outcome.error)
-        message = (f"网站已生成：{len(outcome.written)} 个页面重新生成，{outcome.reused} 个页面未变，"
+        message = (f"网站已生成：{len(outcome.written)} 个页面写入（其中目录外页面 {outcome.rendered} 个），"
+                   f"{outcome.reused} 个页面未变沿用，"
                    f"用时 {seconds:.1f} 秒")
         return BuildResult(True, errors, findings, outcome.written, seconds, message)

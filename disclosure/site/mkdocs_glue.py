@@ -25,14 +25,16 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from mkdocs.commands.build import _build_page, _populate_page
+from mkdocs.commands.build import _populate_page
 from mkdocs.exceptions import Abort
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from markupsafe import Markup
 
+from disclosure.site.pagecache import PageCache, global_key, page_key, signature
 from disclosure.site.planner import SitePlan, plan_site
+from disclosure.site.render import NavPartials, overrides_nav, write_bytes
 from disclosure.site.views import THEME_DIR, make_env, render_content
 from disclosure.model.config import ConfigError, load_config
 from disclosure.model.corpus import build_date, load_corpus
@@ -54,14 +56,106 @@ def _nav_sources(nav) -> set[str]:
     return out
 
 
-def _render_chunk(indices: list[int]) -> int:
+class OffNavRenderer:
+    """Renders one off-nav page the way `_populate_page` + `_build_page` do, without writing it.
+
+    Same plugin events in the same order (on_pre_page, on_page_markdown, on_page_content,
+    on_page_context, on_post_page: our hooks' post-conversion chain — sanitiser, views'
+    render_content, the lit nav page — is exactly the one MkDocs runs), the page context from
+    MkDocs' own `get_context`, the theme's main.html. Different, and cheaper: one Markdown converter
+    per process, reset between pages, with MkDocs' per-page tree processors registered anew for each
+    page (what `Page.render` does with a new converter); the drawer and tabs rendered once per place
+    (render.NavPartials). One renderer per (worker) process; tests compare its bytes with MkDocs'.
+    """
+
+    def __init__(self, portal: "Portal"):
+        import markdown
+
+        self.p = portal
+        config = portal.config
+        self.md = markdown.Markdown(extensions=config["markdown_extensions"],
+                                    extension_configs=config["mdx_configs"] or {})
+        self.partials = NavPartials([pg.url for pg in portal.nav.pages], _nav_src_of)
+        self.env = self.partials.overlay(portal.env) if portal.cache_nav else portal.env
+        self.rendered = 0
+
+    def _convert(self, page: Page) -> None:
+        from mkdocs.structure.pages import (_ExtractAnchorsTreeprocessor, _ExtractTitleTreeprocessor,
+                                            _RawHTMLPreprocessor, _RelativePathTreeprocessor)
+        from mkdocs.structure.toc import get_toc
+
+        config, files, md = self.p.config, self.p.files, self.md
+        md.reset()
+        raw_html = _RawHTMLPreprocessor()
+        raw_html._register(md)
+        anchors = _ExtractAnchorsTreeprocessor(page.file, files, config)
+        anchors._register(md)
+        relative = _RelativePathTreeprocessor(page.file, files, config)
+        relative._register(md)
+        title = _ExtractTitleTreeprocessor()
+        title._register(md)
+        page.content = md.convert(page.markdown)
+        page.toc = get_toc(getattr(md, "toc_tokens", []))
+        page._title_from_render = title.title
+        page.present_anchor_ids = anchors.present_anchor_ids | raw_html.present_anchor_ids
+
+    def render(self, file: File) -> bytes | None:
+        from mkdocs.commands.build import get_context
+
+        p = self.p
+        config, files = p.config, p.files
+        page = Page(None, file, config)
+        config._current_page = page
+        try:
+            page = config.plugins.on_pre_page(page, config=config, files=files)
+            page.read_source(config)
+            page.markdown = config.plugins.on_page_markdown(page.markdown, page=page, config=config, files=files)
+            self._convert(page)
+            page.content = config.plugins.on_page_content(page.content, page=page, config=config, files=files)
+        except Exception as e:
+            log.error(f"Error reading page '{file.src_uri}': {e}")
+            raise
+        finally:
+            config._current_page = None
+        config._current_page = page
+        page.active = True
+        try:
+            context = get_context(p.nav, p.doc_files, config, page)
+            template = self.env.get_template(page.meta.get("template", "main.html"))
+            context = config.plugins.on_page_context(context, page=page, config=config, nav=p.nav)
+            output = template.render(context)
+            output = config.plugins.on_post_page(output, page=page, config=config)
+        except Exception as e:
+            log.error(f"Error building page '{file.src_uri}': {e}")
+            raise
+        finally:
+            page.active = False
+            config._current_page = None
+            file.page = None  # nothing reads an off-nav page object after it is written
+        self.rendered += 1
+        if not output.strip():
+            log.info(f"Page skipped: '{file.src_uri}'. Generated empty output.")
+            return None
+        return output.encode("utf-8", errors="xmlcharrefreplace")
+
+
+def _nav_src_of(page) -> str | None:
+    return (page.meta.get("portal") or {}).get("nav_src") if page is not None and page.meta else None
+
+
+def _render_chunk(indices: list[int]) -> list:
+    """Render and write these off-nav pages (in a forked worker, or in the parent for small sets):
+    [(index, stat of the written file or None)]."""
     portal = _ACTIVE
+    renderer = portal.renderer()
+    out = []
+    site = Path(portal.config.site_dir)
     for i in indices:
         file = portal.offloaded[i]
-        page = Page(None, file, portal.config)
-        _populate_page(page, portal.config, portal.files)
-        _build_page(page, portal.config, portal.doc_files, portal.nav, portal.env)
-    return len(indices)
+        data = renderer.render(file)
+        st = write_bytes(site / file.dest_uri, data, portal.replace_files) if data is not None else None
+        out.append((i, st and signature(st)))
+    return out
 
 
 class Portal:
@@ -78,11 +172,21 @@ class Portal:
         self.corpus = None  # the last build's validated corpus (its findings, even when refused)
         self.written: list[str] = []  # site-relative URLs of the off-nav pages written by the last build
         self.reused = 0  # off-nav pages of the last build taken unchanged from the page cache
+        self.rendered = 0  # off-nav pages of the last build rendered
+        self.pagecache = None  # pagecache.PageCache of an engine build (None: render every page)
+        self.previous: Path | None = None  # the folder holding the previous build's files
+        self.replace_files = False  # the output folder is reused: write pages beside, rename over
+        self.cache_nav = True  # render the drawer and tabs once per place (render.NavPartials)
+        self.page_glob = None  # pagecache.global_key of this build
+        self.keys: dict = {}
+        self._renderer = None
 
     def on_startup(self, command: str):
         self.parallel = command != "serve" and os.environ.get("DISCLOSURE_JOBS", "") != "1"
 
     def on_config(self, config):
+        self.written, self.reused, self.rendered, self.keys = [], 0, 0, {}
+        self.page_glob, self._renderer = None, None
         try:
             self.cfg = load_config(config.config_file_path, mkdocs_cfg=dict(config))
         except ConfigError as e:
@@ -95,6 +199,10 @@ class Portal:
         if not any(Path(d).resolve() == THEME_DIR for d in dirs):
             at = 1 if config.theme.custom_dir else 0
             dirs.insert(at, ours)
+        import material
+
+        self.cache_nav = (config.extra.get("portal") or {}).get("cache_nav", True) is not False and not overrides_nav(
+            dirs, THEME_DIR, Path(material.__file__).resolve().parent / "templates")
         return config
 
     def on_files(self, files: Files, config) -> Files:
@@ -201,26 +309,68 @@ class Portal:
             self._pages_cache = self.plan.by_src()
         return self._pages_cache
 
+    def renderer(self) -> OffNavRenderer:
+        """This process's renderer (a forked worker inherits the parent's, compiled templates included)."""
+        if self._renderer is None or self._renderer.p is not self:
+            self._renderer = OffNavRenderer(self)
+        return self._renderer
+
     def render_offloaded(self, indices: list[int], jobs: int | None = None) -> None:
+        """Render the off-nav pages `indices` (into self.offloaded); with the page cache (engine
+        builds), pages whose key is unchanged are reused from the previous build instead."""
         global _ACTIVE
         if not indices:
             return
         self.doc_files = self.files.documentation_pages(inclusion=InclusionLevel.is_included)
+        site = Path(self.config.site_dir)
+        todo = indices
+        cache = self.pagecache
+        if cache is not None:
+            if self.page_glob is None:
+                self.page_glob = global_key(self.config, self.nav)
+            pages, todo = self._pages, []
+            for i in indices:
+                f = self.offloaded[i]
+                key = self.keys[i] = page_key(self.page_glob, pages[f.src_uri])
+                old = cache.reusable(f.dest_uri, key, self.previous) if self.previous is not None else None
+                if old is None:
+                    todo.append(i)
+                    continue
+                if self.previous != site:
+                    dest = site / f.dest_uri
+                    try:
+                        os.link(old, dest)
+                    except FileNotFoundError:
+                        dest.parent.mkdir(parents=True, exist_ok=True)
+                        os.link(old, dest)
+                cache.new[f.dest_uri] = cache.old[f.dest_uri]
+                self.reused += 1
+        if not todo:
+            return
         jobs = jobs or self.jobs or int(os.environ.get("DISCLOSURE_JOBS") or 0) or os.cpu_count() or 1
         _ACTIVE = self
         try:
-            if jobs == 1 or len(indices) < 200:
-                _render_chunk(indices)
-                return
-            size = max(50, len(indices) // (jobs * 4))
-            chunks = [indices[i : i + size] for i in range(0, len(indices), size)]
-            gc.freeze()  # keep the collector from touching (and so copying) the parent's objects in each worker
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                done = sum(pool.map(_render_chunk, chunks))
-            assert done == len(indices)
+            if jobs == 1 or len(todo) < 200:
+                results = _render_chunk(todo)
+            else:
+                first = _render_chunk(todo[:1])  # compiles every template once, before the fork
+                rest = todo[1:]
+                size = max(50, len(rest) // (jobs * 4))
+                chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
+                gc.freeze()  # keep the collector from touching (and so copying) the parent's objects in each worker
+                with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                    results = first + [r for part in pool.map(_render_chunk, chunks) for r in part]
+                assert len(results) == len(todo)
         finally:
             _ACTIVE = None
             gc.unfreeze()
+        for i, sig in results:
+            f = self.offloaded[i]
+            if sig is not None:
+                self.written.append(f.url)
+                if cache is not None:
+                    cache.new[f.dest_uri] = (self.keys[i], sig)
+        self.rendered += len(results)
 
     def add_to_sitemap(self, site_dir: Path) -> None:
         """MkDocs lists only the pages it rendered; add the off-nav pages (deterministic .gz, mtime 0)."""
@@ -263,7 +413,8 @@ class Portal:
         indexing = start_index(site_dir) if search and records else None
         try:
             self.render_offloaded(rest)
-            log.info(f"政府信息公开：另行生成 {len(self.offloaded)} 个目录外页面，用时 {time.perf_counter() - started:.1f} 秒")
+            log.info(f"政府信息公开：目录外页面 {len(self.offloaded)} 个，生成 {self.rendered} 个、沿用未变的 {self.reused} 个，"
+                     f"用时 {time.perf_counter() - started:.1f} 秒")
             self.add_to_sitemap(site_dir)
             self.write_staff_report(site_dir)
             write_outputs(self.plan, site_dir, search=search, indexing=indexing)
@@ -279,7 +430,8 @@ class Portal:
 class Outcome:
     corpus: object = None  # the validated corpus (None: the config did not load)
     written: list = field(default_factory=list)  # site-relative URLs of the pages written
-    reused: int = 0  # pages taken unchanged from the page cache
+    reused: int = 0  # off-nav pages taken unchanged from the page cache
+    rendered: int = 0  # off-nav pages rendered
     error: str | None = None  # the Chinese reason the build was refused or failed
 
 
@@ -292,11 +444,27 @@ def portal_of(config) -> Portal | None:
     return None
 
 
-def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, first=True) -> Outcome:
-    """One `mkdocs build` of `config_file` into `site_dir` (engine.SiteBuilder's work)."""
-    from mkdocs.commands.build import build
+def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, previous=None,
+              cache_site=None) -> Outcome:
+    """One build of `config_file` into `site_dir`, as `mkdocs.commands.build.build` does it, but:
+
+    - the output folder is not emptied: when it already holds a build (`previous` is None or the
+      same folder) unchanged off-nav pages are left in place, static files are copied only when
+      their source is newer or of another size, and what the new build does not produce is
+      deleted at the end (so the folder equals a clean build's);
+    - `previous`: another folder holding the last build (disclosure build builds aside): unchanged
+      off-nav pages are hard-linked from there;
+    - the page cache (pagecache.py) decides what is unchanged; `cache_site` names the folder the
+      files will finally live in (default `site_dir`); `clean=True` ignores the caches.
+    """
+    from mkdocs.commands.build import _build_extra_template, _build_page, _build_theme_template
     from mkdocs.config import load_config as load_mkdocs_config
     from mkdocs.exceptions import ConfigurationError
+    from mkdocs.structure.files import get_files, set_exclusions
+    from mkdocs.structure.nav import get_navigation
+
+    from disclosure.model import cache as record_cache
+    from disclosure.site import pagecache
 
     overrides = {"site_dir": str(site_dir)} if site_dir else {}
     out = Outcome()
@@ -309,17 +477,109 @@ def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, 
     if portal is None:
         out.error = f"{config_file} 没有启用 hooks/portal.py，无法生成政府信息公开网站"
         return out
+    if clean:
+        record_cache.request_clean()
+    site = Path(config.site_dir).resolve()
+    reuse = site.is_dir() and any(site.iterdir())
+    previous = Path(previous).resolve() if previous is not None else (site if reuse else None)
+    mode = pagecache.mode()
+    root = Path(config.config_file_path).resolve().parent
+    cache = None
+    if mode != "off":
+        cache = PageCache(root, Path(cache_site or site), read=mode == "on" and not clean and previous is not None)
     portal.as_of, portal.jobs, portal.corpus = as_of, jobs, None
+    portal.pagecache, portal.previous, portal.replace_files = cache, previous, reuse
     config.plugins.on_startup(command="build", dirty=False)
     try:
-        build(config)
+        config = config.plugins.on_config(config)
+        config.plugins.on_pre_build(config=config)
+        site.mkdir(parents=True, exist_ok=True)
+        files = get_files(config)
+        env = config.theme.get_env()
+        files.add_files_from_theme(env, config)
+        files = config.plugins.on_files(files, config=config)
+        set_exclusions(files, config)
+        nav = get_navigation(files, config)
+        nav = config.plugins.on_nav(nav, config=config, files=files)
+        inclusion = InclusionLevel.is_included
+        for file in files.documentation_pages(inclusion=inclusion):
+            if file.page is None and file.inclusion.is_not_in_nav():
+                Page(None, file, config)
+            _populate_page(file.page, config, files)
+        env = config.plugins.on_env(env, config=config, files=files)
+        _copy_static(files, inclusion, reuse)
+        for template in sorted(config.theme.static_templates):
+            _build_theme_template(template, env, files, config, nav)
+        for template in config.extra_templates:
+            _build_extra_template(template, files, config, nav)
+        doc_files = files.documentation_pages(inclusion=inclusion)
+        for file in doc_files:
+            _build_page(file.page, config, doc_files, nav, env)
+            out.written.append(file.url)
+        for file in doc_files:
+            file.page.validate_anchor_links(files=files, log_level=config.validation.links.anchors)
+        config.plugins.on_post_build(config=config)
+        if reuse:
+            _remove_stale(site, files, portal)
+        if cache is not None:
+            cache.save()
     except Abort as e:
+        config.plugins.on_build_error(error=e)
         out.error = str(e)
     except OSError as e:
+        config.plugins.on_build_error(error=e)
         out.error = f"生成失败：无法写入输出目录：{e}"
+    except Exception as e:
+        config.plugins.on_build_error(error=e)
+        out.error = f"生成失败：{type(e).__name__}: {e}"
+        log.exception("build failed")
     finally:
         config.plugins.on_shutdown()
         out.corpus = portal.corpus
-    if out.error is None and portal.plan is not None:
-        out.written = [p.url for p in portal.plan.pages]
+        portal.pagecache = portal.previous = None
+    out.written += portal.written
+    out.reused = portal.reused
+    out.rendered = portal.rendered
     return out
+
+
+def _copy_static(files: Files, inclusion, reuse: bool) -> None:
+    """MkDocs' copy_static_files; in a reused folder, a copy as new and as large as its source is kept."""
+    for file in files:
+        if file.is_documentation_page() or not inclusion(file.inclusion):
+            continue
+        dest = Path(file.abs_dest_path)
+        if reuse:
+            if file.abs_src_path:
+                try:
+                    src, have = os.stat(file.abs_src_path), os.stat(dest)
+                    if src.st_size == have.st_size and have.st_mtime_ns >= src.st_mtime_ns:
+                        continue
+                except OSError:
+                    pass
+            if dest.exists():
+                dest.unlink()  # never write through a hard link into an older build
+        file.copy_file(dirty=False)
+
+
+def _remove_stale(site: Path, files: Files, portal: "Portal") -> None:
+    """Delete what this build did not produce (pages of deleted records, old list pages, old
+    attachments), then empty folders: the reused folder then equals a clean build. The search
+    index folder is the indexer's (left alone)."""
+    keep = {f.dest_uri for f in files if f.inclusion.is_included()} | {f.dest_uri for f in portal.offloaded}
+    keep |= {"sitemap.xml", "sitemap.xml.gz", "404.html", "catalogue.json"}
+    keep |= {spec.rss for spec in portal.plan.feeds} | {spec.atom for spec in portal.plan.feeds}
+    base = str(site)
+    for dirpath, dirnames, filenames in os.walk(base, topdown=False):
+        rel = os.path.relpath(dirpath, base).replace(os.sep, "/")
+        if rel == "pagefind" or rel.startswith("pagefind/"):
+            continue
+        prefix = "" if rel == "." else rel + "/"
+        for name in filenames:
+            if prefix + name not in keep:
+                os.unlink(os.path.join(dirpath, name))
+        if rel != ".":
+            try:
+                os.rmdir(dirpath)  # only succeeds when empty
+            except OSError:
+                pass
