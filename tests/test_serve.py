@@ -162,6 +162,7 @@ def test_misses_get_the_404_page_and_index_files_their_types(generated):
     answer = conn.getresponse()
     assert answer.status == 301 and answer.getheader("Location") == "/catalogue/"
     conn.close()
+    server.wait("/pagefind/pagefind-entry.json", lambda s, b: s == 200)  # indexed in the background
     built = site / ".cache" / "serve-site" / "pagefind"
     wasm = next(built.glob("wasm.*.pagefind"))
     fragment = next((built / "fragment").glob("*.pf_fragment"))

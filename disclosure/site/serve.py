@@ -5,6 +5,8 @@
 What it does:
 - builds the site once into a private folder, `.cache/serve-site/` beside mkdocs.yml (never `site/`),
   through `disclosure.site.engine.SiteBuilder`, whose warm state makes the next builds incremental;
+  the builder runs without search, and the Pagefind index follows each build that wrote record pages
+  in a background thread (`Indexer`), so an edit shows as soon as its pages are written;
 - serves that folder over HTTP (stdlib `ThreadingHTTPServer`): folders answer with their
   `index.html`, misses with the site's `404.html` (status 404), Pagefind's index files and wasm with
   the MIME types the shipped nginx config gives them, and every response with the same security
@@ -382,6 +384,69 @@ class _Filter:
         return self.default(change, path) and not any(path == s or path.startswith(s + os.sep) for s in self.skip)
 
 
+# ------------------------------------------------------------------------------------------ search
+class Indexer:
+    """The Pagefind index of the preview, rebuilt in the background after builds that wrote record pages.
+
+    The builder runs with search off so that an edit is visible as soon as its pages are written;
+    Pagefind (which always reads every record page) follows in a thread of its own. One run at a time:
+    a build finishing during a run asks for exactly one more run after it."""
+
+    def __init__(self, site_dir: Path, say):
+        self.site_dir, self.say = site_dir, say
+        self.lock = threading.Lock()
+        self.proc = None
+        self.thread: threading.Thread | None = None
+        self.again = self.stopped = False
+        self.runs = 0
+
+    def request(self) -> None:
+        with self.lock:
+            if self.stopped:
+                return
+            if self.thread is not None:
+                self.again = True
+                return
+            self.thread = threading.Thread(target=self._run, name="portal-search-index", daemon=True)
+            self.thread.start()
+
+    def _run(self) -> None:
+        from disclosure.site.search import SearchIndexError, finish_index, start_index
+
+        while True:
+            started = time.perf_counter()
+            try:
+                with self.lock:
+                    if self.stopped:
+                        return
+                    self.proc = proc = start_index(self.site_dir)
+                finish_index(proc, self.site_dir)
+                self.runs += 1
+                if self.runs == 1:
+                    self.say(f"[{time.strftime('%H:%M:%S')}] 搜索索引已生成，用时 {time.perf_counter() - started:.1f} 秒"
+                             "（之后每次修改记录都在后台更新）。")
+            except SearchIndexError as e:
+                if not self.stopped:
+                    self.say(f"[{time.strftime('%H:%M:%S')}] 搜索索引未能更新（预览页面不受影响）：{e}")
+            except OSError as e:
+                self.say(f"[{time.strftime('%H:%M:%S')}] 搜索索引未能更新：{e}")
+            with self.lock:
+                self.proc = None
+                if self.stopped or not self.again:
+                    self.thread = None
+                    return
+                self.again = False
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
+            proc, thread = self.proc, self.thread
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+        if thread is not None:
+            thread.join(timeout=10)
+
+
 # ------------------------------------------------------------------------------------------ the preview
 class Preview:
     def __init__(self, config_file: str | Path = "mkdocs.yml", addr: str = "127.0.0.1:8000",
@@ -399,6 +464,7 @@ class Preview:
         self.builder = None
         self.previous_findings: set | None = None
         self._mkdocs_seen: set[str] = set()
+        self.indexer = Indexer(self.site_dir, self.say) if search else None
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(SERVE_FILES)), autoescape=True,
                                       trim_blocks=True, lstrip_blocks=True)
         self._watch_stop = threading.Event()
@@ -492,7 +558,7 @@ class Preview:
         result = None
         try:
             if self.builder is None:
-                self.builder = make_builder(self.config_file, self.site_dir, self.as_of, self.search)
+                self.builder = make_builder(self.config_file, self.site_dir, self.as_of, search=False)
                 changed = None
             result = self.builder.build(changed)
             ok, errors, findings = bool(result.ok), list(result.errors), list(result.findings)
@@ -514,6 +580,8 @@ class Preview:
             self.state.building = False
             self.state.cond.notify_all()
         self.report(ok, errors, findings, written, seconds, message)
+        if ok and self.indexer is not None and (self.indexer.runs == 0 or any(str(u).startswith("records/") for u in written)):
+            self.indexer.request()
         fresh = [m for m in dict.fromkeys(CAPTURED.records) if m not in self._mkdocs_seen]
         for m in fresh:
             self.say("  MkDocs：" + m)
@@ -611,6 +679,8 @@ class Preview:
                 self.state.stopping = True
                 self.state.cond.notify_all()
             self._stop_watching()
+            if self.indexer is not None:
+                self.indexer.stop()
             httpd.shutdown()
             httpd.server_close()
             close = getattr(self.builder, "close", None)
