@@ -50,6 +50,8 @@ class BuildResult:
     written: list = field(default_factory=list)  # site-relative URLs of pages (re)written this time
     seconds: float = 0.0
     message: str = ""  # Chinese summary, or the abort message
+    rendered: int = 0  # off-nav pages rendered this time (the rest came from the page cache)
+    reused: int = 0  # off-nav pages kept from the previous build (unchanged key and file)
 
 
 class SiteBuilder:
@@ -89,8 +91,9 @@ class SiteBuilder:
         findings = list(corpus.findings) if corpus is not None else []
         errors = list(corpus.errors) if corpus is not None else []
         if outcome.error:
-            return BuildResult(False, errors, findings, outcome.written, seconds, outcome.error)
+            return BuildResult(False, errors, findings, outcome.written, seconds, outcome.error,
+                               outcome.rendered, outcome.reused)
         message = (f"网站已生成：{len(outcome.written)} 个页面写入（其中目录外页面 {outcome.rendered} 个），"
                    f"{outcome.reused} 个页面未变沿用，"
                    f"用时 {seconds:.1f} 秒")
-        return BuildResult(True, errors, findings, outcome.written, seconds, message)
+        return BuildResult(True, errors, findings, outcome.written, seconds, message, outcome.rendered, outcome.reused)

@@ -109,13 +109,15 @@ def _write_specs(args) -> list[str]:
     return out
 
 
-def write_feeds(plan: SitePlan, site_dir: Path, jobs: int | None = None) -> list[Path]:
-    """Write every feed; large sites spread the feeds over worker processes (each feed is independent)."""
+def write_feeds(plan: SitePlan, site_dir: Path, jobs: int | None = None, ids: set | None = None) -> list[Path]:
+    """Write every feed (or those in `ids`: an incremental build keeps the unchanged ones); large
+    sites spread the feeds over worker processes (each feed is independent)."""
     (site_dir / "feeds").mkdir(parents=True, exist_ok=True)
     jobs = jobs or int(os.environ.get("DISCLOSURE_JOBS") or 0) or os.cpu_count() or 1
-    entries = sum(len(f.records) for f in plan.feeds)
+    specs = [f for f in plan.feeds if ids is None or f.id in ids]
+    entries = sum(len(f.records) for f in specs)
     # balance by size: deal the feeds, largest first, round-robin over 4 batches per worker
-    ordered = sorted(plan.feeds, key=lambda f: len(f.records), reverse=True)
+    ordered = sorted(specs, key=lambda f: len(f.records), reverse=True)
     n_batches = 1 if jobs == 1 or entries < 5000 else jobs * 4
     batches = [set() for _ in range(n_batches)]
     for i, spec in enumerate(ordered):

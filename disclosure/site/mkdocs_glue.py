@@ -43,6 +43,7 @@ from disclosure.model.findings import WARNING
 log = logging.getLogger("mkdocs.plugins.disclosure")
 _MARKER = re.compile(r"<p>\[\[portal:([a-z-]+)\]\]</p>")
 _ACTIVE: "Portal | None" = None  # the instance forked workers render with
+POOL_FROM = 200  # fewer pages than this render in the parent (starting workers costs more)
 
 
 def _nav_sources(nav) -> set[str]:
@@ -139,6 +140,14 @@ class OffNavRenderer:
         return output.encode("utf-8", errors="xmlcharrefreplace")
 
 
+def _link(old: Path, new: Path) -> None:
+    try:
+        os.link(old, new)
+    except FileNotFoundError:
+        new.parent.mkdir(parents=True, exist_ok=True)
+        os.link(old, new)
+
+
 def _nav_src_of(page) -> str | None:
     return (page.meta.get("portal") or {}).get("nav_src") if page is not None and page.meta else None
 
@@ -185,7 +194,7 @@ class Portal:
         self.parallel = command != "serve" and os.environ.get("DISCLOSURE_JOBS", "") != "1"
 
     def on_config(self, config):
-        self.written, self.reused, self.rendered, self.keys = [], 0, 0, {}
+        self.written, self.reused, self.rendered, self.keys, self.touched = [], 0, 0, {}, set()
         self.page_glob, self._renderer = None, None
         try:
             self.cfg = load_config(config.config_file_path, mkdocs_cfg=dict(config))
@@ -337,12 +346,7 @@ class Portal:
                     todo.append(i)
                     continue
                 if self.previous != site:
-                    dest = site / f.dest_uri
-                    try:
-                        os.link(old, dest)
-                    except FileNotFoundError:
-                        dest.parent.mkdir(parents=True, exist_ok=True)
-                        os.link(old, dest)
+                    _link(old, site / f.dest_uri)
                 cache.new[f.dest_uri] = cache.old[f.dest_uri]
                 self.reused += 1
         if not todo:
@@ -350,7 +354,7 @@ class Portal:
         jobs = jobs or self.jobs or int(os.environ.get("DISCLOSURE_JOBS") or 0) or os.cpu_count() or 1
         _ACTIVE = self
         try:
-            if jobs == 1 or len(todo) < 200:
+            if jobs == 1 or len(todo) < POOL_FROM:
                 results = _render_chunk(todo)
             else:
                 first = _render_chunk(todo[:1])  # compiles every template once, before the fork
@@ -368,9 +372,42 @@ class Portal:
             f = self.offloaded[i]
             if sig is not None:
                 self.written.append(f.url)
+                self.touched.add(f.dest_uri)
                 if cache is not None:
                     cache.new[f.dest_uri] = (self.keys[i], sig)
         self.rendered += len(results)
+
+    def _incremental(self, site: Path) -> dict:
+        """What an engine build writes of the outputs beside the pages: the feeds whose entries
+        changed (the others are kept, or linked from the previous build), and which files the
+        third-party check reads (those written by this build)."""
+        if self.pagecache is None:
+            return {}
+        from disclosure.site.pagecache import feed_keys
+
+        cache = self.pagecache
+        old = cache.old_extra.get("feeds", {})
+        self._feed_keys = keys = feed_keys(self.page_glob or global_key(self.config, self.nav), self.plan)
+        write = set()
+        for spec in self.plan.feeds:
+            entry = old.get(spec.id)
+            paths = [spec.rss, spec.atom]
+            if (self.previous is None or entry is None or entry[0] != keys[spec.id]
+                    or any(cache.file_sig(self.previous / rel) != sig for rel, sig in zip(paths, entry[1:]))):
+                write.add(spec.id)
+                continue
+            if self.previous != site:
+                for rel in paths:
+                    _link(self.previous / rel, site / rel)
+        self._feeds_written = write
+        return {"feed_ids": write, "check": {t for t in self.touched if (site / t).is_file()}}
+
+    def _record_feeds(self, site: Path) -> None:
+        if self.pagecache is None:
+            return
+        self.pagecache.extra["feeds"] = {
+            spec.id: (self._feed_keys[spec.id], self.pagecache.file_sig(site / spec.rss),
+                      self.pagecache.file_sig(site / spec.atom)) for spec in self.plan.feeds}
 
     def add_to_sitemap(self, site_dir: Path) -> None:
         """MkDocs lists only the pages it rendered; add the off-nav pages (deterministic .gz, mtime 0)."""
@@ -417,7 +454,8 @@ class Portal:
                      f"用时 {time.perf_counter() - started:.1f} 秒")
             self.add_to_sitemap(site_dir)
             self.write_staff_report(site_dir)
-            write_outputs(self.plan, site_dir, search=search, indexing=indexing)
+            write_outputs(self.plan, site_dir, search=search, indexing=indexing, **self._incremental(site_dir))
+            self._record_feeds(site_dir)
         except (OutputError, SearchIndexError) as e:
             raise Abort(str(e)) from None
         finally:
@@ -463,7 +501,6 @@ def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, 
     from mkdocs.structure.files import get_files, set_exclusions
     from mkdocs.structure.nav import get_navigation
 
-    from disclosure.model import cache as record_cache
     from disclosure.site import pagecache
 
     overrides = {"site_dir": str(site_dir)} if site_dir else {}
@@ -477,8 +514,9 @@ def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, 
     if portal is None:
         out.error = f"{config_file} 没有启用 hooks/portal.py，无法生成政府信息公开网站"
         return out
-    if clean:
-        record_cache.request_clean()
+    saved_mode = os.environ.get("DISCLOSURE_CACHE")
+    if clean and pagecache.mode() != "off":
+        os.environ["DISCLOSURE_CACHE"] = "clean"  # this build only (request_clean would last for the process)
     site = Path(config.site_dir).resolve()
     reuse = site.is_dir() and any(site.iterdir())
     previous = Path(previous).resolve() if previous is not None else (site if reuse else None)
@@ -507,15 +545,18 @@ def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, 
                 Page(None, file, config)
             _populate_page(file.page, config, files)
         env = config.plugins.on_env(env, config=config, files=files)
-        _copy_static(files, inclusion, reuse)
+        portal.touched |= _copy_static(files, inclusion, reuse)
         for template in sorted(config.theme.static_templates):
             _build_theme_template(template, env, files, config, nav)
+            portal.touched.add(template)
         for template in config.extra_templates:
             _build_extra_template(template, files, config, nav)
+            portal.touched.add(template)
         doc_files = files.documentation_pages(inclusion=inclusion)
         for file in doc_files:
             _build_page(file.page, config, doc_files, nav, env)
             out.written.append(file.url)
+            portal.touched.add(file.dest_uri)
         for file in doc_files:
             file.page.validate_anchor_links(files=files, log_level=config.validation.links.anchors)
         config.plugins.on_post_build(config=config)
@@ -537,14 +578,21 @@ def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, 
         config.plugins.on_shutdown()
         out.corpus = portal.corpus
         portal.pagecache = portal.previous = None
+        if clean:
+            if saved_mode is None:
+                os.environ.pop("DISCLOSURE_CACHE", None)
+            else:
+                os.environ["DISCLOSURE_CACHE"] = saved_mode
     out.written += portal.written
     out.reused = portal.reused
     out.rendered = portal.rendered
     return out
 
 
-def _copy_static(files: Files, inclusion, reuse: bool) -> None:
-    """MkDocs' copy_static_files; in a reused folder, a copy as new and as large as its source is kept."""
+def _copy_static(files: Files, inclusion, reuse: bool) -> set:
+    """MkDocs' copy_static_files; in a reused folder, a copy as new and as large as its source is
+    kept. Returns the site-relative paths copied."""
+    copied = set()
     for file in files:
         if file.is_documentation_page() or not inclusion(file.inclusion):
             continue
@@ -560,6 +608,8 @@ def _copy_static(files: Files, inclusion, reuse: bool) -> None:
             if dest.exists():
                 dest.unlink()  # never write through a hard link into an older build
         file.copy_file(dirty=False)
+        copied.add(file.dest_uri)
+    return copied
 
 
 def _remove_stale(site: Path, files: Files, portal: "Portal") -> None:

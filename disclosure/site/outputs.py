@@ -41,19 +41,23 @@ def own_hosts(cfg) -> set[str]:
     return {h for h in (urlparse(cfg.site_url).hostname, cfg.site_domain) if h}
 
 
-def write_outputs(plan: SitePlan, site_dir: Path, search: bool = True, indexing=None) -> None:
-    """`indexing`: a Pagefind run the caller already started; otherwise one is started here."""
+def write_outputs(plan: SitePlan, site_dir: Path, search: bool = True, indexing=None, feed_ids: set | None = None,
+                  check: set | None = None) -> None:
+    """`indexing`: a Pagefind run the caller already started; otherwise one is started here.
+    Incremental builds: `feed_ids` the feeds to write (the others are unchanged, None: all),
+    `check` the site-relative files written by this build (the third-party check reads only
+    those; None: every file)."""
     prune_and_neutralise(site_dir)
     if search and indexing is None:
         indexing = start_index(site_dir)  # runs beside the feeds and the catalogue
     try:
         (site_dir / "catalogue.json").write_text(
             json.dumps(catalogue_json(plan), ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
-        write_feeds(plan, site_dir)
+        write_feeds(plan, site_dir, ids=feed_ids)
     finally:
         if indexing:
             finish_index(indexing, site_dir)
-    external = external_references(site_dir, own_hosts(plan.corpus.cfg))
+    external = external_references(site_dir, own_hosts(plan.corpus.cfg), only=check)
     if external:
         listing = "\n".join(f"  {f}: {u}" for f, u in external[:20])
         raise OutputError(f"生成的页面引用了外部网站（在境内可能无法访问，也不符合“无第三方请求”的要求）：\n{listing}")

@@ -60,10 +60,38 @@ def cache_dir(root: Path) -> Path:
 
 
 # ------------------------------------------------------------------------------------------- keys
+def _dispatch() -> dict:
+    """Pickle the page-data dataclasses as (class, field values): 5× faster than their default
+    __getstate__, and the same bytes for the same values."""
+    import copyreg
+    import dataclasses
+    import operator
+
+    from disclosure.site import views
+
+    table = dict(copyreg.dispatch_table)
+    for obj in vars(views).values():
+        if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == views.__name__:
+            names = [f.name for f in dataclasses.fields(obj)]
+            get = operator.attrgetter(*names)
+            if len(names) == 1:
+                table[obj] = lambda o, c=obj, g=get: (c, (g(o),))
+            else:
+                table[obj] = lambda o, c=obj, g=get: (c, g(o))
+    return table
+
+
+_DISPATCH: dict | None = None
+
+
 def dumps(obj) -> bytes:
     """Pickle without memo: the bytes depend on the values only (equal values, equal bytes)."""
+    global _DISPATCH
+    if _DISPATCH is None:
+        _DISPATCH = _dispatch()
     buf = io.BytesIO()
     p = pickle.Pickler(buf, protocol=5)
+    p.dispatch_table = _DISPATCH
     p.fast = True
     p.dump(obj)
     return buf.getvalue()
@@ -152,6 +180,35 @@ def page_key(glob: str, page) -> bytes:
     return hashlib.blake2b(glob.encode() + b"\0" + dumps(page), digest_size=16).digest()
 
 
+_RECORD_SKIP = ("body", "lines", "path", "src_path")  # what no feed entry shows
+
+
+def feed_keys(glob: str, plan) -> dict:
+    """feed id → the digest of what its entries show: each record's fields (the body, line numbers
+    and paths aside), its as-of-dependent state (撤回, 有效性 changes) and the feed's own title."""
+    import dataclasses
+
+    from disclosure.site.feeds import status_change
+
+    c = plan.corpus
+    names = None
+    per_record: dict = {}
+    out = {}
+    for spec in plan.feeds:
+        h = hashlib.blake2b(f"{glob}|{spec.id}|{spec.title}|{spec.page_url}|{c.as_of}".encode(), digest_size=16)
+        for r in spec.records:
+            d = per_record.get(id(r))
+            if d is None:
+                if names is None:
+                    names = [f.name for f in dataclasses.fields(r) if f.name not in _RECORD_SKIP]
+                state = tuple(getattr(r, n) for n in names)
+                d = per_record[id(r)] = hashlib.blake2b(
+                    dumps((state, status_change(r, c), c.withdrawn(r))), digest_size=16).digest()
+            h.update(d)
+        out[spec.id] = h.hexdigest()
+    return out
+
+
 def signature(st) -> tuple:
     return st.st_size, st.st_mtime_ns, st.st_ino
 
@@ -190,6 +247,13 @@ class PageCache:
         except OSError:
             return None
         return path if signature(st) == entry[1] else None
+
+    @staticmethod
+    def file_sig(path: Path):
+        try:
+            return signature(os.stat(path))
+        except OSError:
+            return None
 
     def record(self, dest: str, key: bytes, st) -> None:
         self.new[dest] = (key, signature(st))

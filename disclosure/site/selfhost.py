@@ -165,13 +165,16 @@ def file_references(path: Path) -> list[str]:
 
 
 def external_references(site_dir: Path, own_hosts: set[str], skip_dirs=("records",),
-                        suffixes=CHECKED_SUFFIXES) -> list[tuple[str, str]]:
+                        suffixes=CHECKED_SUFFIXES, only: set[str] | None = None) -> list[tuple[str, str]]:
     """(file, url) for every third-party URL the browser would load from the site's pages and assets.
     Skipped by default: record pages, whose only varying part is the staff-written body: validation
     checks those sources for embedded third-party resources, so 10,000 copies of the same template
-    are not rescanned at build time (`disclosure publish` verifies every page, records included)."""
+    are not rescanned at build time (`disclosure publish` verifies every page, records included).
+    `only`: the site-relative paths to look at (an incremental build checks what it wrote; the
+    files it kept were checked when they were written)."""
     found = []
-    for path in sorted(site_dir.rglob("*")):
+    paths = sorted(site_dir / p for p in only) if only is not None else sorted(site_dir.rglob("*"))
+    for path in paths:
         if path.suffix.lower() not in suffixes or not path.is_file():
             continue
         rel_path = path.relative_to(site_dir)

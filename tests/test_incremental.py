@@ -1,0 +1,242 @@
+"""Incremental builds (disclosure.site.engine.SiteBuilder + the page cache) equal clean builds, byte for byte.
+
+One warm builder follows a private copy of the demo site through every kind of change, in file
+order (each test starts from the state the previous one left); after each change its output
+folder must equal a clean build of the same sources and date, file for file (the search index is
+disabled: it is not what is tested). Counts of rendered pages prove the cache is used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import AS_OF, ROOT, copy_site_source
+
+DAY = dt.date.fromisoformat(AS_OF)
+
+
+def tree(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def assert_same(a: Path, b: Path, skip=()):
+    ta, tb = tree(a), tree(b)
+    for name in skip:
+        ta.pop(name, None), tb.pop(name, None)
+    assert sorted(ta) == sorted(tb), (sorted(set(ta) - set(tb))[:10], sorted(set(tb) - set(ta))[:10])
+    differ = [k for k in ta if ta[k] != tb[k]]
+    assert not differ, f"{len(differ)} files differ, e.g. {differ[:8]}"
+
+
+class World:
+    def __init__(self, base: Path):
+        from disclosure.site.engine import SiteBuilder
+
+        self.base = base
+        self.src = base / "src"
+        self.src.mkdir()
+        self.config = copy_site_source(self.src)
+        # a site override folder with one partial of ours, so a template override can change
+        self.overrides = self.src / "overrides"
+        (self.overrides / "partials" / "portal").mkdir(parents=True)
+        shutil.copy(ROOT / "disclosure" / "theme" / "partials" / "portal" / "footer.html",
+                    self.overrides / "partials" / "portal" / "footer.html")
+        text = self.config.read_text(encoding="utf-8")
+        text = re.sub(r"custom_dir: .*", f"custom_dir: {self.overrides}", text)
+        self.config.write_text(text, encoding="utf-8")
+        self.site = base / "site"
+        self.as_of = DAY
+        self.builder = SiteBuilder(self.config, self.site, as_of=DAY, search=False)
+        self.n = 0
+
+    def records(self) -> Path:
+        return self.src / "content" / "records"
+
+    def clean_build(self) -> Path:
+        from disclosure.site.engine import SiteBuilder
+
+        self.n += 1
+        out = self.base / f"clean-{self.n}"
+        result = SiteBuilder(self.config, out, as_of=self.as_of, search=False, clean=True).build()
+        assert result.ok, result.message
+        return out
+
+    def rebuild_and_compare(self):
+        self.builder.as_of = self.as_of
+        result = self.builder.build()
+        assert result.ok, result.message
+        assert_same(self.site, self.clean_build())
+        return result
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    logging.getLogger("mkdocs").setLevel(logging.ERROR)
+    old = {k: os.environ.get(k) for k in ("SOURCE_DATE_EPOCH", "DISCLOSURE_CACHE", "DISCLOSURE_CACHE_DIR")}
+    os.environ["SOURCE_DATE_EPOCH"] = "1763596800"
+    os.environ.pop("DISCLOSURE_CACHE", None)
+    base = tmp_path_factory.mktemp("incremental")
+    os.environ["DISCLOSURE_CACHE_DIR"] = str(base / ".cache")
+    w = World(base)
+    first = w.builder.build()
+    assert first.ok, first.message
+    w.first = first
+    yield w
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def test_first_build_renders_everything_and_equals_a_clean_build(world):
+    assert world.first.rendered > 100 and world.first.reused == 0
+    assert_same(world.site, world.clean_build())
+
+
+def test_nothing_changed_renders_nothing(world):
+    result = world.rebuild_and_compare()
+    assert result.rendered == 0 and result.reused == world.first.rendered
+
+
+def test_edit_a_record(world):
+    path = world.records() / "2024" / "czj" / "2024-00001.md"
+    text = path.read_text(encoding="utf-8")
+    title = re.search(r"^title: (.*)$", text, re.M).group(1)
+    path.write_text(text.replace(f"title: {title}", f"title: {title}（修订）", 1), encoding="utf-8")
+    result = world.rebuild_and_compare()
+    # its page and the lists that show its title; far from every page
+    assert 1 < result.rendered < world.first.rendered // 2
+    slug_pages = [u for u in result.written if u.startswith("records/")]
+    assert slug_pages, result.written
+    page = (world.site / slug_pages[0] / "index.html").read_text(encoding="utf-8")
+    assert any(f"{title}（修订）" in (world.site / u / "index.html").read_text(encoding="utf-8")
+               for u in slug_pages) or f"{title}（修订）" in page
+
+
+def test_body_only_edit_renders_one_page(world):
+    path = world.records() / "2024" / "czj" / "2024-00002.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n补充说明：本段为测试追加的正文。\n", encoding="utf-8")
+    result = world.rebuild_and_compare()
+    assert result.rendered == 1, result.written
+
+
+def test_add_a_record(world):
+    src = world.records() / "2024" / "czj" / "2024-00001.md"
+    text = src.read_text(encoding="utf-8")
+    text = re.sub(r"^index_no: .*$", "index_no: MB0000058/2024-00099", text, count=1, flags=re.M)
+    text = re.sub(r"^title: .*$", "title: 新增的测试记录", text, count=1, flags=re.M)
+    text = re.sub(r"^doc_no: .*\n", "", text, flags=re.M)
+    (src.parent / "2024-00099.md").write_text(text, encoding="utf-8")
+    result = world.rebuild_and_compare()
+    assert result.rendered < world.first.rendered
+    assert any("新增的测试记录" in (world.site / u / "index.html").read_text(encoding="utf-8")
+               for u in result.written if u.startswith("records/"))
+
+
+def test_delete_a_record(world):
+    before = set(tree(world.site))
+    (world.records() / "2024" / "czj" / "2024-00099.md").unlink()
+    world.rebuild_and_compare()
+    gone = before - set(tree(world.site))
+    assert any(g.startswith("records/") for g in gone), "the deleted record's page is still there"
+
+
+def test_draft_becomes_published(world):
+    path = world.records() / "2026" / "czj" / "2026-00003.md"
+    text = path.read_text(encoding="utf-8")
+    assert "\npublished:" not in text
+    path.write_text(text.replace("\nwritten: 2026-10-12\n", "\nwritten: 2026-10-12\npublished: 2026-11-02\n"),
+                    encoding="utf-8")
+    result = world.rebuild_and_compare()
+    assert "青岚县2026年第三季度政府采购执行情况" in "".join(
+        (world.site / u / "index.html").read_text(encoding="utf-8") for u in result.written if u.startswith("records/"))
+
+
+def test_a_date_passes_and_a_status_changes(world):
+    # content/records/2024/scj/2024-00004.md: 有效期至 2026-12-19; after that day it is 失效
+    world.as_of = dt.date(2026, 12, 21)
+    result = world.rebuild_and_compare()
+    assert 0 < result.rendered < world.first.rendered
+    assert any("失效" in (world.site / u / "index.html").read_text(encoding="utf-8")
+               for u in result.written if u.startswith("records/"))
+
+
+def test_settings_change_touching_every_page(world):
+    text = world.config.read_text(encoding="utf-8")
+    world.config.write_text(text.replace("site_name: 青岚县人民政府 政府信息公开", "site_name: 青岚县人民政府 政务公开", 1),
+                            encoding="utf-8")
+    result = world.rebuild_and_compare()
+    assert result.reused == 0 and result.rendered > 100
+
+
+def test_template_override_change(world):
+    footer = world.overrides / "partials" / "portal" / "footer.html"
+    footer.write_text(footer.read_text(encoding="utf-8") + "\n<p class=\"test-override\">覆盖模板</p>\n", encoding="utf-8")
+    result = world.rebuild_and_compare()
+    assert result.reused == 0 and result.rendered > 100
+    assert "覆盖模板" in (world.site / "records").rglob("index.html").__next__().read_text(encoding="utf-8")
+
+
+def test_clean_renders_everything(world):
+    from disclosure.site.engine import SiteBuilder
+
+    result = SiteBuilder(world.config, world.site, as_of=world.as_of, search=False, clean=True).build()
+    assert result.ok and result.reused == 0 and result.rendered > 100
+
+
+def test_cache_off_renders_everything(world, monkeypatch):
+    from disclosure.site.engine import SiteBuilder
+
+    monkeypatch.setenv("DISCLOSURE_CACHE", "0")
+    result = SiteBuilder(world.config, world.site, as_of=world.as_of, search=False).build()
+    assert result.ok and result.reused == 0 and result.rendered > 100
+
+
+def test_aside_build_links_unchanged_pages(world, tmp_path):
+    """disclosure build's way: build into a new folder, reusing the last build's files by hard link."""
+    from disclosure.site.engine import SiteBuilder
+
+    SiteBuilder(world.config, world.site, as_of=world.as_of, search=False).build()  # cache for site/
+    new = world.base / "aside"
+    result = SiteBuilder(world.config, new, as_of=world.as_of, search=False, previous=world.site,
+                         cache_site=world.site).build()
+    assert result.ok and result.rendered == 0 and result.reused > 100
+    assert_same(world.site, new)
+    page = next((new / "records").rglob("index.html"))
+    assert page.stat().st_nlink >= 2
+
+
+def test_renderer_bytes_equal_mkdocs_build_page(world, tmp_path, monkeypatch):
+    """The off-nav renderer (one Markdown converter, nav once per place, workers) against MkDocs'
+    own _populate_page + _build_page (DISCLOSURE_JOBS=1: MkDocs renders every page itself)."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    from disclosure.site import mkdocs_glue
+    from disclosure.site.engine import SiteBuilder
+
+    monkeypatch.setenv("DISCLOSURE_AS_OF", world.as_of.isoformat())
+    monkeypatch.setenv("DISCLOSURE_SEARCH", "0")
+    monkeypatch.setenv("DISCLOSURE_JOBS", "1")
+    ref = tmp_path / "ref"
+    cfg = load_config(config_file=str(world.config), site_dir=str(ref))
+    cfg.plugins.on_startup(command="build", dirty=False)
+    build(cfg)
+    monkeypatch.delenv("DISCLOSURE_JOBS")
+    monkeypatch.setattr(mkdocs_glue, "POOL_FROM", 10)  # the forked workers, not just the parent
+    ours = tmp_path / "ours"
+    result = SiteBuilder(world.config, ours, as_of=world.as_of, search=False, jobs=2, clean=True).build()
+    assert result.ok and result.rendered > 100
+    # the sitemap lists the same pages (MkDocs' serial build orders them otherwise, and gives
+    # generated list pages a <lastmod> the parallel build has only for records: not the renderer's)
+    urls = lambda p: sorted(re.findall(r"<loc>.*?</loc>", (p / "sitemap.xml").read_text(encoding="utf-8")))
+    assert urls(ref) == urls(ours)
+    assert_same(ref, ours, skip=("sitemap.xml", "sitemap.xml.gz"))
