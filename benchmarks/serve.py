@@ -107,7 +107,7 @@ def measure_server(server: str, n: int, edits: int, timeout: float) -> None:
         done = [t for t in latencies if t is not None]
         if server == "disclosure":
             log.flush()
-            own = re.findall(r"已(?:生成|更新) (\d+) 个页面或文件，用时 ([\d.]+) 秒", (HERE / "out" / f"serve-{server}-{n}.log").read_text())
+            own = re.findall(r"已(?:生成|更新) (\d+) 个页面，用时 ([\d.]+) 秒", (HERE / "out" / f"serve-{server}-{n}.log").read_text())
             if own:
                 print(f"    as the server printed: first build {own[0][1]} s ({own[0][0]} pages); rebuilds "
                       + ", ".join(f"{s} s ({w} pages)" for w, s in own[1:]), flush=True)

@@ -128,6 +128,9 @@ def problem(item, root: Path) -> dict:
              "line": int(m["line"]) if m and m["line"] else 0, "message": m["msg"] if m else text}
         if d["file"]:
             d["file"] = _relative(Path(d["file"]), root)
+        fix = re.match(r"^(?P<msg>.*)（修改方法：(?P<hint>.*)）$", d["message"], re.S)
+        if fix:
+            d["message"], d["hint"] = fix["msg"], fix["hint"]
     d["excerpt"] = excerpt(root, d.get("file") or "", d.get("line") or 0)
     return d
 
@@ -464,6 +467,8 @@ class Preview:
         self.builder = None
         self.previous_findings: set | None = None
         self._mkdocs_seen: set[str] = set()
+        self._since_ok: set[Path] = set()
+        self._theme_dirs: list[Path] = []
         self.indexer = Indexer(self.site_dir, self.say) if search else None
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(SERVE_FILES)), autoescape=True,
                                       trim_blocks=True, lstrip_blocks=True)
@@ -496,8 +501,10 @@ class Preview:
         docs = self.root / str(raw.get("docs_dir") or "docs")
         folders.append(docs if docs.exists() else self.root / "content")
         theme = raw.get("theme") if isinstance(raw.get("theme"), dict) else {}
+        self._theme_dirs = [THEME_DIR]
         if theme.get("custom_dir"):
             folders.append(self.root / str(theme["custom_dir"]))
+            self._theme_dirs.append((self.root / str(theme["custom_dir"])).resolve())
         for extra in raw.get("watch") or []:
             folders.append(self.root / str(extra))
         site_url = str(raw.get("site_url") or "")
@@ -568,9 +575,13 @@ class Preview:
             self.builder = None
             ok, errors, findings, written, message = False, [_exception_text(e)], [], [], ""
         seconds = time.perf_counter() - started
+        if ok:
+            self._since_ok = set()
+        else:
+            self._since_ok |= set(changed or ())
         if not ok and not errors:
-            errors = [self._config_problem() or message or "生成失败（原因见终端）"]
-            message = "" if errors[0] == message else message
+            errors = self._template_problems() or [self._config_problem() or message or "生成失败（原因见终端）"]
+            message = ""
         problems = [problem(e, self.root) for e in errors]
         urls, assets = written_urls(written, self.site_dir, self.mount)
         with self.state.cond:
@@ -587,6 +598,27 @@ class Preview:
             self.say("  MkDocs：" + m)
         self._mkdocs_seen |= set(fresh)
         CAPTURED.records.clear()
+
+    def _template_problems(self) -> list[str]:
+        """Templates saved since the last good build that do not parse: named with file and line.
+
+        (The engine reports a template error by its message only; parsing the saved files again
+        finds the file and the line, as Jinja itself reports them.)"""
+        env = jinja2.Environment()
+        out = []
+        saved = {p for p in self._since_ok if p.suffix == ".html"}
+        themes = {p for d in self._theme_dirs if d.is_dir() for p in d.rglob("*.html")}
+        for path in sorted(saved | themes):
+            if not path.is_file():
+                continue
+            try:
+                env.parse(path.read_text(encoding="utf-8"))
+            except jinja2.TemplateSyntaxError as e:
+                out.append(f"{path}:{e.lineno}: 模板语法错误：{e.message}（修改方法：检查这一行附近的 {{% %}} 和 {{{{ }}}} 是否成对、"
+                           "if/for/block 是否都有对应的 endif/endfor/endblock）")
+            except (OSError, UnicodeDecodeError):
+                continue
+        return out
 
     def _config_problem(self) -> str | None:
         """A build refused with no record finding: mkdocs.yml itself, in the portal's Chinese words."""
@@ -611,7 +643,7 @@ class Preview:
             if message and not any(hasattr(e, "render") for e in errors) and message not in errors:
                 self.say("  " + message)
         else:
-            self.say(f"[{stamp}] {'已生成' if first else '已更新'} {len(written)} 个页面或文件，用时 {seconds:.1f} 秒。")
+            self.say(f"[{stamp}] {'已生成' if first else '已更新'} {len(written)} 个页面，用时 {seconds:.1f} 秒。")
         if findings:
             if first:
                 shown = [f for f in findings if getattr(f, "level", "") == "error" and f not in errors]
