@@ -248,6 +248,26 @@ def test_yaml_error_shows_the_chinese_error_page_then_clears(generated):
     server.wait(url, lambda s, b: s == 200 and title in b and "预览暂停" not in b)
 
 
+def test_broken_mkdocs_yml_is_named_with_its_line_then_clears(generated):
+    site, server = generated
+    record, url = sample(site)
+    server.wait(url, lambda s, b: s == 200)
+    config = site / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("site_url: ")) + 1
+    lines[at - 1] = "site_url: [https://example.gov.cn/\n"  # an unclosed flow sequence
+    config.write_text("".join(lines), encoding="utf-8")
+    try:
+        _, _, html = server.wait(url, lambda s, b: s == 500 and "预览暂停" in b)
+        where = lxml.html.fromstring(html).find(".//p[@class='ps-where']").text_content()
+        assert "mkdocs.yml" in where and re.search(r"第 (\d+) 行", where), where
+        assert "YAML" in html
+    finally:
+        config.write_text(text, encoding="utf-8")
+    server.wait(url, lambda s, b: s == 200 and "预览暂停" not in b)
+
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
