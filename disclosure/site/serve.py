@@ -25,8 +25,9 @@ What it does:
   mkdocs.yml) every HTML page answers with a Chinese error page (status 500; the autoescaped Jinja
   template `serve_files/error.html`: record text is untrusted) listing each error with file, line,
   field, problem, fix and the lines around it. It clears by itself once the file is fixed, since the
-  next build sends the event that reloads it. Before the first build finishes pages answer 503 with
-  「正在生成预览」 and reload when it is done: the browser never waits on a build;
+  next build sends the event that reloads it. Before the first build finishes, the pages of the
+  previous session are served (those the build rewrites reload when it is done), or, in a new
+  folder, pages answer 503 「正在生成预览」 and reload when it is done: the browser never waits on a build;
 - terminal: each rebuild prints the findings that are new since the previous build in full, a one-line
   count of the rest, the time taken and the number of pages written; MkDocs' own log lines are not
   shown (Material's MkDocs-2 banner is silenced by NO_MKDOCS_2_WARNING).
@@ -174,6 +175,7 @@ class State:
     server_id: str = field(default_factory=lambda: secrets.token_hex(6))
     generation: int = 0  # finished builds
     ok: bool | None = None  # None: the first build has not finished
+    stale: bool = False  # until then, the pages of the previous preview session are served
     building: bool = False
     problems: list = field(default_factory=list)
     written_urls: list = field(default_factory=list)
@@ -291,10 +293,11 @@ class _Handler(SimpleHTTPRequestHandler):
         preview = self.server.preview
         with preview.state.cond:
             ok, generation, problems = preview.state.ok, preview.state.generation, preview.state.problems
-        if ok is None:
+            stale = preview.state.stale
+        if ok is None and not stale:
             body = preview.page("building.html", generation=generation)
             return self._send(HTTPStatus.SERVICE_UNAVAILABLE, body, MIME[".html"], head, [("Retry-After", "1")])
-        if not ok:
+        if ok is False:
             body = preview.page("error.html", generation=generation, problems=problems)
             return self._send(HTTPStatus.INTERNAL_SERVER_ERROR, body, MIME[".html"], head)
         try:
@@ -308,7 +311,7 @@ class _Handler(SimpleHTTPRequestHandler):
     def _not_found(self, head: bool):
         preview = self.server.preview
         page = preview.site_dir / "404.html"
-        if page.is_file() or preview.state.ok is not True:
+        if page.is_file() or preview.state.ok is not True and not preview.state.stale:
             return self._html(page if page.is_file() else None, HTTPStatus.NOT_FOUND, head)
         self._send(HTTPStatus.NOT_FOUND, "找不到这个页面。".encode(), "text/plain; charset=utf-8", head)
 
@@ -585,7 +588,7 @@ class Preview:
         problems = [problem(e, self.root) for e in errors]
         urls, assets = written_urls(written, self.site_dir, self.mount)
         with self.state.cond:
-            self.state.ok, self.state.problems = ok, problems
+            self.state.ok, self.state.problems, self.state.stale = ok, problems, False
             self.state.written_urls, self.state.assets_changed = urls, assets
             self.state.generation += 1
             self.state.building = False
@@ -692,10 +695,15 @@ class Preview:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         self.site_dir.mkdir(parents=True, exist_ok=True)
+        # An earlier session's pages are shown while the first build runs: a page that build rewrites
+        # reloads when it is done; one it leaves alone was already current.
+        self.state.stale = (self.site_dir / "index.html").is_file() or (self.site_dir / "404.html").is_file()
         self._settings_mount()
         shown_host = f"[{self.host}]" if ":" in self.host else self.host
         self.say(f"预览地址：http://{shown_host}:{httpd.server_address[1]}{self.mount} （正在生成，按 Ctrl+C 停止）")
         self.say(f"预览网站生成在 {_relative(self.site_dir, Path.cwd())}（不是 site/；发布请用 disclosure build / publish）")
+        if self.state.stale:
+            self.say("生成完成前先显示上次预览的页面，完成后自动刷新。")
         try:
             self.build(None)
             while True:
