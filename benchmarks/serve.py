@@ -40,6 +40,9 @@ from scale import load, sample_record  # noqa: E402
 from disclosure.model.records import slug_for  # noqa: E402
 
 
+EXTRA: list[str] = []  # more `disclosure serve` options (--no-search)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -70,7 +73,7 @@ def command(server: str, addr: str) -> list[str] | None:
     probe = subprocess.run([PY, "-m", "disclosure.cli", "serve", "--help"], capture_output=True, env=env())
     if probe.returncode != 0:
         return None
-    return [PY, "-m", "disclosure.cli", "serve", "--dev-addr", addr, "--as-of", AS_OF]
+    return [PY, "-m", "disclosure.cli", "serve", "--dev-addr", addr, "--as-of", AS_OF, *EXTRA]
 
 
 def fmt(t: float | None) -> str:
@@ -145,7 +148,10 @@ def main(argv=None) -> None:
     ap.add_argument("--edits", type=int, default=5)
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--pause", type=float, default=5, help="seconds between one edit showing and the next save")
+    ap.add_argument("--no-search", action="store_true", help="disclosure serve --no-search (no background index)")
     args = ap.parse_args(argv)
+    if args.no_search:
+        EXTRA.append("--no-search")
     servers = ["disclosure", "mkdocs"] if args.server == "both" else [args.server]
     print(f"machine: {os.cpu_count()} cores; load %.2f %.2f %.2f" % os.getloadavg())
     for n in args.n:

@@ -395,8 +395,9 @@ class Indexer:
     """The Pagefind index of the preview, rebuilt in the background after builds that wrote record pages.
 
     The builder runs with search off so that an edit is visible as soon as its pages are written;
-    Pagefind (which always reads every record page) follows in a thread of its own. One run at a time:
-    a build finishing during a run asks for exactly one more run after it."""
+    Pagefind (which always reads every record page) follows in a thread of its own, at the lowest CPU
+    priority, once builds have been quiet for a moment. One run at a time: a build finishing during
+    a run asks for exactly one more run after it."""
 
     def __init__(self, site_dir: Path, say):
         self.site_dir, self.say = site_dir, say
@@ -405,9 +406,13 @@ class Indexer:
         self.thread: threading.Thread | None = None
         self.again = self.stopped = False
         self.runs = 0
+        self.last_request = 0.0
+
+    QUIET = 1.5  # seconds without a new request before a run starts (a burst of saves indexes once)
 
     def request(self) -> None:
         with self.lock:
+            self.last_request = time.monotonic()
             if self.stopped:
                 return
             if self.thread is not None:
@@ -419,7 +424,13 @@ class Indexer:
     def _run(self) -> None:
         from disclosure.site.search import SearchIndexError, finish_index, start_index
 
+        try:  # Linux: this thread (and Pagefind, which inherits it) yields the CPU to the next rebuild
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (AttributeError, OSError):
+            pass
         while True:
+            while not self.stopped and time.monotonic() - self.last_request < self.QUIET:
+                time.sleep(0.2)
             started = time.perf_counter()
             try:
                 with self.lock:
