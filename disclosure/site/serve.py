@@ -576,7 +576,7 @@ class Preview:
         with self.state.cond:
             self.state.building = True
         started = time.perf_counter()
-        result = None
+        saved = set(changed or ())
         try:
             if self.builder is None:
                 self.builder = make_builder(self.config_file, self.site_dir, self.as_of, search=False)
@@ -592,7 +592,7 @@ class Preview:
         if ok:
             self._since_ok = set()
         else:
-            self._since_ok |= set(changed or ())
+            self._since_ok |= saved
         if not ok and not errors:
             errors = self._template_problems() or [self._config_problem() or message or "生成失败（原因见终端）"]
             message = ""
