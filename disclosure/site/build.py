@@ -82,7 +82,6 @@ def build_site(config: str | Path = "mkdocs.yml", site_dir: str | Path | None = 
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     if as_of:
         os.environ["DISCLOSURE_AS_OF"] = as_of.isoformat()
-    from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError
 
@@ -103,12 +102,14 @@ def build_site(config: str | Path = "mkdocs.yml", site_dir: str | Path | None = 
     workdir = Path(tempfile.mkdtemp(prefix=BUILDING.format(name=final.name) + f"{os.getpid()}-", dir=final.parent))
     new = workdir / final.name
     try:
-        cfg.site_dir = str(new)  # as `mkdocs serve` does with its temporary folder
-        cfg.plugins.on_startup(command="build", dirty=False)  # what `mkdocs build` does before building
-        try:
-            build(cfg)
-        finally:
-            cfg.plugins.on_shutdown()
+        from disclosure.site.mkdocs_glue import run_build
+
+        # the engine build (engine.SiteBuilder's): unchanged off-nav pages and feeds are hard-linked
+        # from the last good site (see disclosure/site/pagecache.py); the new folder gets only new files
+        previous = final if final.is_dir() else None
+        outcome = run_build(config, new, previous=previous, cache_site=final)
+        if outcome.error:
+            raise Abort(outcome.error)
         _swap_in(new, final, workdir)
     except (Abort, ConfigurationError) as e:
         print(f"生成失败：{e}", file=sys.stderr)
