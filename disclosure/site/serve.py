@@ -4,7 +4,11 @@
 
 What it does:
 - builds the site once into a private folder, `.cache/serve-site/` beside mkdocs.yml (never `site/`),
-  through `disclosure.site.engine.SiteBuilder`, whose warm state makes the next builds incremental;
+  through `disclosure.site.engine.SiteBuilder`, whose warm state makes the next builds incremental.
+  The builder lives in a build process of its own (started with "spawn": one thread), because the
+  engine forks worker pools and a fork from a process with running HTTP/watcher threads can copy a
+  lock held by one of them (a cold 3,000-record start hung that way once: a worker stuck at
+  start-up, the pool waiting on it forever);
   the builder runs without search, and the Pagefind index follows each build that wrote record pages
   in a background thread (`Indexer`), so an edit shows as soon as its pages are written;
 - serves that folder over HTTP (stdlib `ThreadingHTTPServer`): folders answer with their
@@ -115,6 +119,107 @@ def make_builder(config_file: Path, site_dir: Path, as_of, search: bool):
     from disclosure.site.engine import SiteBuilder
 
     return SiteBuilder(str(config_file), str(site_dir), as_of=as_of, search=search)
+
+
+def _builder_main(conn, config_file: str, site_dir: str, as_of) -> None:
+    """The build process: owns the SiteBuilder (warm between builds), answers one message per build.
+
+    It has a single thread, so the engine's forked workers never inherit a lock held by another
+    thread (the preview's HTTP and watcher threads live in the parent)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group: the parent decides
+
+    def _term(signum, frame):
+        raise SystemExit(0)  # leave the engine's worker pools through their cleanup
+
+    signal.signal(signal.SIGTERM, _term)
+    os.environ["NO_MKDOCS_2_WARNING"] = "1"
+    if as_of:
+        os.environ["DISCLOSURE_AS_OF"] = as_of.isoformat()
+    _quiet_mkdocs()
+    builder = None
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        if message[0] == "stop":
+            return
+        _, changed, fresh = message
+        started = time.perf_counter()
+        try:
+            if fresh or builder is None:
+                builder = make_builder(Path(config_file), Path(site_dir), as_of, search=False)
+                changed = None
+            result = builder.build(changed)
+            reply = {"ok": bool(result.ok), "errors": [_portable(e) for e in result.errors],
+                     "findings": [_portable(f) for f in result.findings], "written": [str(w) for w in result.written],
+                     "message": getattr(result, "message", "") or ""}
+        except Exception as e:  # a broken mkdocs.yml, a template error: reported, never fatal
+            builder = None
+            reply = {"ok": False, "errors": [str(e) or type(e).__name__], "findings": [], "written": [], "message": ""}
+        reply["seconds"] = time.perf_counter() - started
+        reply["mkdocs"] = list(dict.fromkeys(CAPTURED.records))
+        CAPTURED.records.clear()
+        conn.send(reply)
+
+
+def _portable(item):
+    """A Finding as it is (picklable), anything else as its text."""
+    from disclosure.model.findings import Finding
+
+    return item if isinstance(item, Finding) else str(item)
+
+
+class BuildProcess:
+    """The parent's handle on `_builder_main`, started with "spawn" (a fresh interpreter, no threads)."""
+
+    def __init__(self, config_file: Path, site_dir: Path, as_of):
+        self.args = (str(config_file), str(site_dir), as_of)
+        self.proc = self.conn = None
+
+    def _start(self) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_builder_main, args=(child, *self.args), name="portal-build")
+        self.proc.start()
+        child.close()
+
+    def build(self, changed, fresh: bool) -> dict:
+        if self.proc is None or not self.proc.is_alive():
+            self._start()
+            fresh = True
+        self.conn.send(("build", changed, fresh))
+        while not self.conn.poll(0.25):  # short waits: the main thread stays responsive to Ctrl+C
+            if not self.proc.is_alive():
+                code = self.proc.exitcode
+                self.proc = None
+                return {"ok": False, "errors": [f"生成进程意外退出（退出码 {code}），保存任一文件可重试"],
+                        "findings": [], "written": [], "message": "", "seconds": 0.0, "mkdocs": []}
+        try:
+            return self.conn.recv()
+        except EOFError:
+            self.proc = None
+            return {"ok": False, "errors": ["生成进程意外退出，保存任一文件可重试"], "findings": [], "written": [],
+                    "message": "", "seconds": 0.0, "mkdocs": []}
+
+    def close(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.is_alive():
+            try:
+                self.conn.send(("stop",))
+            except OSError:
+                pass
+            self.proc.join(timeout=2)
+        if self.proc.is_alive():  # in the middle of a build: stop it, and its workers with it
+            self.proc.terminate()
+            self.proc.join(timeout=20)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+        self.proc = None
 
 
 def problem(item, root: Path) -> dict:
@@ -571,23 +676,14 @@ class Preview:
     def build(self, changed: set[Path] | None) -> None:
         config_changed = changed is None or self.config_file in changed
         if config_changed:
-            self.builder = None  # settings, units, nav: start from a fresh builder
-            self._start_watching()
+            self._start_watching()  # settings, units, nav: a fresh builder (and maybe other folders)
         with self.state.cond:
             self.state.building = True
         started = time.perf_counter()
         saved = set(changed or ())
-        try:
-            if self.builder is None:
-                self.builder = make_builder(self.config_file, self.site_dir, self.as_of, search=False)
-                changed = None
-            result = self.builder.build(changed)
-            ok, errors, findings = bool(result.ok), list(result.errors), list(result.findings)
-            written = list(result.written)
-            message = getattr(result, "message", "") or ""
-        except Exception as e:  # a broken mkdocs.yml, a template error: shown, never fatal
-            self.builder = None
-            ok, errors, findings, written, message = False, [_exception_text(e)], [], [], ""
+        reply = self.builder.build(changed, fresh=config_changed)
+        ok, errors, findings = reply["ok"], reply["errors"], reply["findings"]
+        written, message = reply["written"], reply["message"]
         seconds = time.perf_counter() - started
         if ok:
             self._since_ok = set()
@@ -607,11 +703,10 @@ class Preview:
         self.report(ok, errors, findings, written, seconds, message)
         if ok and self.indexer is not None and (self.indexer.runs == 0 or any(str(u).startswith("records/") for u in written)):
             self.indexer.request()
-        fresh = [m for m in dict.fromkeys(CAPTURED.records) if m not in self._mkdocs_seen]
+        fresh = [m for m in reply.get("mkdocs", []) if m not in self._mkdocs_seen]
         for m in fresh:
             self.say("  MkDocs：" + m)
         self._mkdocs_seen |= set(fresh)
-        CAPTURED.records.clear()
 
     def _template_problems(self) -> list[str]:
         """Templates saved since the last good build that do not parse: named with file and line.
@@ -682,7 +777,7 @@ class Preview:
         os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
         if self.as_of:
             os.environ["DISCLOSURE_AS_OF"] = self.as_of.isoformat()
-        _quiet_mkdocs()
+        self.builder = BuildProcess(self.config_file, self.site_dir, self.as_of)
         try:
             httpd = _Server((self.host, self.port), _Handler)
         except OSError as e:
@@ -734,9 +829,7 @@ class Preview:
                 self.indexer.stop()
             httpd.shutdown()
             httpd.server_close()
-            close = getattr(self.builder, "close", None)
-            if callable(close):
-                close()
+            self.builder.close()
             for s, h in previous.items():
                 signal.signal(s, h)
             self.say("预览已停止。")
