@@ -1,14 +1,15 @@
 """Preview latency (issue 12): time to the first page, and from saving a record to seeing it in the page.
 
-    .venv/bin/python benchmarks/serve.py                       # 3,000 and 10,000 records, both servers
+    .venv/bin/python benchmarks/serve.py                       # 3,000 and 10,000 (mkdocs serve: 3,000 only)
     .venv/bin/python benchmarks/serve.py 3000 --server mkdocs --edits 5
 
-For each server — `mkdocs serve` (today) and `disclosure serve --dev-addr` (once it exists; skipped
-with a note while the command is missing) — on each generated corpus:
-- first page: from starting the server to its first HTTP answer (the generated corpora have no
-  home page: 404 counts), and to one record page answering 200;
-- one edit, N times (default 5): append a unique sentence to one record's body, then poll that
-  record's page every 0.1 s until the sentence appears; print each latency and the median.
+For each server — `mkdocs serve` (the old way) and `disclosure serve --dev-addr` — on each generated
+corpus (records only: benchmarks/generate.py writes no hand-written pages, so there is no home page):
+- first page: from starting the server to one record page answering 200 (`disclosure serve` answers
+  503 「正在生成预览」 until its first build is done);
+- one edit, N times (default 5): replace one record's `summary` with a unique sentence (as staff
+  correct a record), then poll that record's page every 0.1 s until the sentence appears; print each
+  latency and the median (for `disclosure serve` also the rebuild time it printed itself).
 The record's bytes are put back afterwards; the server is stopped by its own process group.
 Targets (issue 12): first page ≤ 15 s, one edit visible ≤ 2 s at 10,000 records. Figures only.
 """
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
 import signal
 import socket
 import statistics
@@ -31,10 +34,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from run import PY, corpus, env  # noqa: E402
-from scale import sample_record  # noqa: E402
+from run import AS_OF, PY, corpus, env  # noqa: E402
+from scale import load, sample_record  # noqa: E402
 
 from disclosure.model.records import slug_for  # noqa: E402
+
+
+EXTRA: list[str] = []  # more `disclosure serve` options (--no-search)
 
 
 def free_port() -> int:
@@ -43,23 +49,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def fetch(url: str) -> tuple[int, str] | None:
-    """(HTTP status, body), or None while nothing answers."""
+def fetch(url: str) -> str | None:
     try:
         with urllib.request.urlopen(url, timeout=5) as r:
-            return r.status, r.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as e:
-        return e.code, ""
+            return r.read().decode("utf-8", "replace") if r.status == 200 else None
     except (urllib.error.URLError, OSError, TimeoutError):
         return None
 
 
-def wait_for(url: str, needle: str | None, timeout: float, any_status: bool = False) -> float | None:
-    """Seconds until `url` answers 200 (any status with any_status) and, if given, contains `needle`."""
+def wait_for(url: str, needle: str | None, timeout: float) -> float | None:
     start = time.perf_counter()
     while time.perf_counter() - start < timeout:
-        got = fetch(url)
-        if got is not None and (any_status or got[0] == 200) and (needle is None or needle in got[1]):
+        body = fetch(url)
+        if body is not None and (needle is None or needle in body):
             return time.perf_counter() - start
         time.sleep(0.1)
     return None
@@ -71,51 +73,69 @@ def command(server: str, addr: str) -> list[str] | None:
     probe = subprocess.run([PY, "-m", "disclosure.cli", "serve", "--help"], capture_output=True, env=env())
     if probe.returncode != 0:
         return None
-    return [PY, "-m", "disclosure.cli", "serve", "--dev-addr", addr]
+    return [PY, "-m", "disclosure.cli", "serve", "--dev-addr", addr, "--as-of", AS_OF, *EXTRA]
 
 
 def fmt(t: float | None) -> str:
     return "timeout" if t is None else f"{t:.1f} s"
 
 
-def measure_server(server: str, n: int, edits: int, timeout: float) -> None:
+def measure_server(server: str, n: int, edits: int, timeout: float, pause: float) -> None:
     site = corpus(n)
-    port = free_port()
-    addr = f"127.0.0.1:{port}"
-    cmd = command(server, addr)
-    if cmd is None:
-        print(f"  {server} serve, {n} records: not available yet (`disclosure serve` is issue 12)")
+    if command(server, "127.0.0.1:1") is None:
+        print(f"  {server} serve, {n} records: not available")
         return
+    if server == "disclosure":
+        shutil.rmtree(site / ".cache", ignore_errors=True)  # cold: no validation cache, no page cache, no preview folder
+        run_server(server, site, n, edits, timeout, pause, "cold start (no .cache/)")
+        run_server(server, site, n, 0, timeout, pause, "warm restart (.cache/ from the run above)")
+    else:
+        run_server(server, site, n, edits, timeout, pause, "start")
+
+
+def run_server(server: str, site: Path, n: int, edits: int, timeout: float, pause: float, label: str) -> None:
+    addr = f"127.0.0.1:{free_port()}"
+    cmd = command(server, addr)
     rec = sample_record(site)
     original = rec.read_bytes()
     text = original.decode("utf-8")
     index_no = next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("index_no:"))
     page = f"http://{addr}/records/{slug_for(index_no)}/"
-    log = open(HERE / "out" / f"serve-{server}-{n}.log", "w")
+    log_path = HERE / "out" / f"serve-{server}-{n}.log"
+    log = open(log_path, "w")
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=site, env=env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        answering = wait_for(f"http://{addr}/", None, timeout, any_status=True)  # generated corpora have no home page
-        first_record = wait_for(page, None, timeout) if answering is not None else None
+        # the generated corpus has records only (no hand-written index.md): the first page is a record's
+        first_record = wait_for(page, None, timeout)
         to_record = None if first_record is None else time.perf_counter() - start
-        print(f"  {server} serve, {n} records: server answering after {fmt(answering)}, "
-              f"first record page after {fmt(to_record)}", flush=True)
+        print(f"  {server} serve, {n} records, {label}: first page (a record) after {fmt(to_record)} ({load()})",
+              flush=True)
         latencies = []
         for i in range(edits if to_record is not None else 0):
+            time.sleep(pause)  # staff do not save twice a second; lets the previous rebuild (and index) settle
             token = f"基准测试第{i + 1}次修改{time.time_ns() % 100000}"
-            rec.write_text(text.rstrip("\n") + f"\n\n{token}。\n", encoding="utf-8")
+            rec.write_text(re.sub(r"^summary: .*$", f"summary: {token}。", text, count=1, flags=re.M), encoding="utf-8")
             t = wait_for(page, token, timeout)
             latencies.append(t)
-            print(f"    edit {i + 1}: visible after {fmt(t)}", flush=True)
+            print(f"    edit {i + 1}: visible after {fmt(t)} ({load()})", flush=True)
         done = [t for t in latencies if t is not None]
+        if server == "disclosure":
+            time.sleep(1)
+            log.flush()
+            own = re.findall(r"已(?:生成|更新) (\d+) 个页面，用时 ([\d.]+) 秒", log_path.read_text(encoding="utf-8"))
+            if own:
+                print(f"    as the server printed: first build {own[0][1]} s ({own[0][0]} pages written)"
+                      + ("; rebuilds " + ", ".join(f"{s} s ({w} pages)" for w, s in own[1:]) if own[1:] else ""),
+                      flush=True)
         if done:
             print(f"  {server} serve, {n} records: one edit visible, median of {len(done)}: "
-                  f"{statistics.median(done):.1f} s (targets: ≤ 2 s at 10,000; first page ≤ 15 s)")
+                  f"{statistics.median(done):.1f} s (targets: ≤ 2 s at 10,000; first page ≤ 15 s)", flush=True)
     finally:
         rec.write_bytes(original)
         try:
             os.killpg(proc.pid, signal.SIGTERM)  # the server we started, and its children
-            proc.wait(timeout=20)
+            proc.wait(timeout=30)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
@@ -127,12 +147,19 @@ def main(argv=None) -> None:
     ap.add_argument("--server", choices=["mkdocs", "disclosure", "both"], default="both")
     ap.add_argument("--edits", type=int, default=5)
     ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--pause", type=float, default=5, help="seconds between one edit showing and the next save")
+    ap.add_argument("--no-search", action="store_true", help="disclosure serve --no-search (no background index)")
     args = ap.parse_args(argv)
+    if args.no_search:
+        EXTRA.append("--no-search")
     servers = ["disclosure", "mkdocs"] if args.server == "both" else [args.server]
     print(f"machine: {os.cpu_count()} cores; load %.2f %.2f %.2f" % os.getloadavg())
     for n in args.n:
         for server in servers:
-            measure_server(server, n, args.edits, args.timeout)
+            if server == "mkdocs" and args.server == "both" and n > 3000:
+                print(f"  mkdocs serve, {n} records: skipped (minutes per edit; run with --server mkdocs to measure)")
+                continue
+            measure_server(server, n, args.edits, args.timeout, args.pause)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("--target", required=True)
     rb.add_argument("--to", help="版本名（releases/ 下的文件夹名）")
 
+    sv = sub.add_parser("serve", help="预览：生成到 .cache/serve-site/ 并在浏览器中查看，保存文件后只重新生成改动的页面，错误显示在浏览器中")
+    sv.add_argument("--dev-addr", "-a", default="127.0.0.1:8000", metavar="主机:端口", help="预览地址（默认 127.0.0.1:8000）")
+    sv.add_argument("--as-of", type=_date, help="按某一天生成（默认今天，北京时间）")
+    sv.add_argument("--no-search", dest="search", action="store_false", help="不生成搜索索引（更快）")
+
     b = sub.add_parser("build", help="校验并生成网站（mkdocs build + 搜索索引 + 订阅源）")
     b.add_argument("--site-dir", default=None, help="输出目录（默认 site/）")
     b.add_argument("--as-of", type=_date, help="按某一天生成（默认今天，北京时间）")
@@ -229,6 +234,12 @@ def cmd_build(args) -> int:
     return build_site(args.config, site_dir=args.site_dir, as_of=args.as_of)
 
 
+def cmd_serve(args) -> int:
+    from disclosure.site.serve import main as serve_main
+
+    return serve_main(args.config, args.dev_addr, as_of=args.as_of, search=args.search)
+
+
 def cmd_report(args) -> int:
     from disclosure.model.corpus import build_date, load_corpus
     from disclosure.supervision.report import build_report
@@ -280,7 +291,7 @@ def cmd_rollback(args) -> int:
 
 
 _COMMANDS = {"publish": cmd_publish, "rollback": cmd_rollback, "validate": cmd_validate, "deadline": cmd_deadline, "new": cmd_new, "build": cmd_build,
-             "report": cmd_report, "annual-stats": cmd_annual_stats}
+             "report": cmd_report, "annual-stats": cmd_annual_stats, "serve": cmd_serve}
 
 if __name__ == "__main__":
     sys.exit(main())
