@@ -5,10 +5,10 @@
 What it does:
 - builds the site once into a private folder, `.cache/serve-site/` beside mkdocs.yml (never `site/`),
   through `disclosure.site.engine.SiteBuilder`, whose warm state makes the next builds incremental.
-  The builder lives in a build process of its own (started with "spawn": one thread), because the
-  engine forks worker pools and a fork from a process with running HTTP/watcher threads can copy a
-  lock held by one of them (a cold 3,000-record start hung that way once: a worker stuck at
-  start-up, the pool waiting on it forever);
+  The builder lives in a build process of its own (started with "spawn": one thread, its own process
+  group, default signal handlers), because the engine forks worker pools: a fork from a process with
+  running HTTP/watcher threads can copy a lock one of them holds, and a Python-level SIGTERM handler
+  inherited by pool workers can make `Pool.terminate()` wait forever (see `_builder_main`);
   the builder runs without search, and the Pagefind index follows each build that wrote record pages
   in a background thread (`Indexer`), so an edit shows as soon as its pages are written;
 - serves that folder over HTTP (stdlib `ThreadingHTTPServer`): folders answer with their
@@ -126,12 +126,16 @@ def _builder_main(conn, config_file: str, site_dir: str, as_of) -> None:
 
     It has a single thread, so the engine's forked workers never inherit a lock held by another
     thread (the preview's HTTP and watcher threads live in the parent)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group: the parent decides
-
-    def _term(signum, frame):
-        raise SystemExit(0)  # leave the engine's worker pools through their cleanup
-
-    signal.signal(signal.SIGTERM, _term)
+    # Its own process group: Ctrl+C (sent to the terminal's group) reaches only the parent, which
+    # stops this process and the engine's workers together with os.killpg. SIGTERM keeps its default
+    # action here ON PURPOSE: a Python-level handler is inherited by the worker pools' forked
+    # processes, and multiprocessing.Pool.terminate() then hangs when the signal lands between the
+    # handler check and a worker's blocking sem_wait (seen: a cold 3,000-record build stuck in
+    # feeds.write_feeds, Pool.__exit__ joining a worker that never died).
+    if hasattr(os, "setpgrp"):
+        os.setpgrp()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.environ["NO_MKDOCS_2_WARNING"] = "1"
     if as_of:
         os.environ["DISCLOSURE_AS_OF"] = as_of.isoformat()
@@ -213,12 +217,14 @@ class BuildProcess:
             except OSError:
                 pass
             self.proc.join(timeout=2)
-        if self.proc.is_alive():  # in the middle of a build: stop it, and its workers with it
-            self.proc.terminate()
+        for sig in (signal.SIGTERM, signal.SIGKILL):  # in the middle of a build: it and its workers
+            if not self.proc.is_alive():
+                break
+            try:
+                os.killpg(self.proc.pid, sig)
+            except (AttributeError, ProcessLookupError, PermissionError):
+                self.proc.terminate() if sig == signal.SIGTERM else self.proc.kill()
             self.proc.join(timeout=20)
-        if self.proc.is_alive():
-            self.proc.kill()
-            self.proc.join()
         self.proc = None
 
 
@@ -789,13 +795,7 @@ class Preview:
         web.start()
         previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
 
-        main_pid = os.getpid()
-
-        def stop(signum, frame):
-            if os.getpid() != main_pid:  # a forked build worker: die as the signal says, quietly
-                signal.signal(signum, signal.SIG_DFL)
-                os.kill(os.getpid(), signum)
-                return
+        def stop(signum, frame):  # (this process never forks: builds run in BuildProcess)
             raise KeyboardInterrupt
 
         signal.signal(signal.SIGTERM, stop)
