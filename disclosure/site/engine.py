@@ -70,6 +70,7 @@ class SiteBuilder:
         self.previous = previous  # build aside: the folder holding the last build (its unchanged pages are linked)
         self.cache_site = cache_site  # build aside: the folder the output will be moved to
         self.builds = 0
+        self.plan = None
 
     def build(self, changed: set[Path] | None = None) -> BuildResult:
         from disclosure.site import mkdocs_glue
@@ -91,6 +92,7 @@ class SiteBuilder:
         self.builds += 1
         seconds = time.perf_counter() - started
         corpus = outcome.corpus
+        self.plan = outcome.plan if not outcome.error else None  # the last good build's page data (serve's index)
         findings = list(corpus.findings) if corpus is not None else []
         errors = list(corpus.errors) if corpus is not None else []
         if outcome.error:

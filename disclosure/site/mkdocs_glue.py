@@ -506,6 +506,7 @@ class Portal:
 @dataclass
 class Outcome:
     corpus: object = None  # the validated corpus (None: the config did not load)
+    plan: object = None  # the site plan (page data) of this build
     written: list = field(default_factory=list)  # site-relative URLs of the pages written
     reused: int = 0  # off-nav pages taken unchanged from the page cache
     rendered: int = 0  # off-nav pages rendered
@@ -619,6 +620,7 @@ def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, 
     finally:
         config.plugins.on_shutdown()
         out.corpus = portal.corpus
+        out.plan = portal.plan
         portal.pagecache = portal.previous = None
         if clean:
             if saved_mode is None:

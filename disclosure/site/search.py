@@ -551,16 +551,29 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
 
 
 # ------------------------------------------------------------------ background run (beside rendering)
+def write_docs(docs: list[IndexDoc], path: Path) -> None:
+    """The indexer's input file (one JSON object per IndexDoc), written whole or not at all."""
+    tmp = Path(f"{path}.tmp{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for d in docs:
+            f.write(json.dumps(asdict(d), ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+
+
+def start_index_from(path: Path, site_dir: Path, cache_dir: Path | None = None, jobs: int = 2) -> subprocess.Popen:
+    """Index the IndexDocs in `path` (write_docs) in a child process; `finish_index` waits."""
+    cmd = [sys.executable, "-m", "disclosure.site.search", str(path), str(site_dir), "--jobs", str(jobs)]
+    if cache_dir:
+        cmd += ["--cache-dir", str(cache_dir)]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 def start_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = None, jobs: int = 2) -> subprocess.Popen:
     """Index in a child process (the caller renders list pages meanwhile); `finish_index` waits."""
     fd, path = tempfile.mkstemp(prefix="disclosure-index-", suffix=".jsonl")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        for d in docs:
-            f.write(json.dumps(asdict(d), ensure_ascii=False) + "\n")
-    cmd = [sys.executable, "-m", "disclosure.site.search", path, str(site_dir), "--jobs", str(jobs)]
-    if cache_dir:
-        cmd += ["--cache-dir", str(cache_dir)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    os.close(fd)
+    write_docs(docs, Path(path))
+    proc = start_index_from(Path(path), site_dir, cache_dir, jobs)
     proc.input_path = path
     return proc
 

@@ -121,7 +121,7 @@ def make_builder(config_file: Path, site_dir: Path, as_of, search: bool):
     return SiteBuilder(str(config_file), str(site_dir), as_of=as_of, search=search)
 
 
-def _builder_main(conn, config_file: str, site_dir: str, as_of) -> None:
+def _builder_main(conn, config_file: str, site_dir: str, as_of, search: bool = False) -> None:
     """The build process: owns the SiteBuilder (warm between builds), answers one message per build.
 
     It has a single thread, so the engine's forked workers never inherit a lock held by another
@@ -141,6 +141,7 @@ def _builder_main(conn, config_file: str, site_dir: str, as_of) -> None:
         os.environ["DISCLOSURE_AS_OF"] = as_of.isoformat()
     _quiet_mkdocs()
     builder = None
+    bodies: dict = {}  # record page → body text, kept between builds (only written pages are read again)
     while True:
         try:
             message = conn.recv()
@@ -158,6 +159,8 @@ def _builder_main(conn, config_file: str, site_dir: str, as_of) -> None:
             reply = {"ok": bool(result.ok), "errors": [_portable(e) for e in result.errors],
                      "findings": [_portable(f) for f in result.findings], "written": [str(w) for w in result.written],
                      "message": getattr(result, "message", "") or ""}
+            if search and result.ok and builder.plan is not None:
+                reply["index_docs"] = str(_write_index_docs(builder.plan, Path(site_dir), bodies, result.written))
         except Exception as e:  # a broken mkdocs.yml, a template error: reported, never fatal
             builder = None
             reply = {"ok": False, "errors": [str(e) or type(e).__name__], "findings": [], "written": [], "message": ""}
@@ -165,6 +168,28 @@ def _builder_main(conn, config_file: str, site_dir: str, as_of) -> None:
         reply["mkdocs"] = list(dict.fromkeys(CAPTURED.records))
         CAPTURED.records.clear()
         conn.send(reply)
+
+
+def _write_index_docs(plan, site_dir: Path, bodies: dict, written) -> Path:
+    """The search index's input for this build (search.docs_from_plan), beside the preview folder.
+    A record page's body text is read back from the page only when this build wrote it (or it is
+    not known yet), so an edit costs one page, not all of them."""
+    from disclosure.site.search import body_from_page, docs_from_plan, write_docs
+
+    for url in written:
+        url = str(url)
+        if url.startswith("records/"):
+            bodies.pop(url.rstrip("/") + ".md", None)
+    live = {f"records/{r.slug}.md": r for r in plan.corpus.live}
+    for src in list(bodies):
+        if src not in live:
+            del bodies[src]
+    for src, r in live.items():
+        if src not in bodies:
+            bodies[src] = body_from_page(site_dir / "records" / r.slug / "index.html")
+    path = site_dir.parent / f"{site_dir.name}-index-docs.jsonl"
+    write_docs(docs_from_plan(plan, bodies, site_dir), path)
+    return path
 
 
 def _portable(item):
@@ -177,8 +202,8 @@ def _portable(item):
 class BuildProcess:
     """The parent's handle on `_builder_main`, started with "spawn" (a fresh interpreter, no threads)."""
 
-    def __init__(self, config_file: Path, site_dir: Path, as_of):
-        self.args = (str(config_file), str(site_dir), as_of)
+    def __init__(self, config_file: Path, site_dir: Path, as_of, search: bool = False):
+        self.args = (str(config_file), str(site_dir), as_of, search)
         self.proc = self.conn = None
 
     def _start(self) -> None:
@@ -518,12 +543,15 @@ class Indexer:
         self.again = self.stopped = False
         self.runs = 0
         self.last_request = 0.0
+        self.docs: Path | None = None
 
     QUIET = 1.5  # seconds without a new request before a run starts (a burst of saves indexes once)
 
-    def request(self) -> None:
+    def request(self, docs: Path) -> None:
+        """`docs`: the IndexDocs of the build just finished (search.write_docs)."""
         with self.lock:
             self.last_request = time.monotonic()
+            self.docs = docs
             if self.stopped:
                 return
             if self.thread is not None:
@@ -533,7 +561,7 @@ class Indexer:
             self.thread.start()
 
     def _run(self) -> None:
-        from disclosure.site.search import SearchIndexError, finish_index, start_index
+        from disclosure.site.search import SearchIndexError, finish_index, start_index_from
 
         try:  # Linux: this thread (and Pagefind, which inherits it) yields the CPU to the next rebuild
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
@@ -547,7 +575,7 @@ class Indexer:
                 with self.lock:
                     if self.stopped:
                         return
-                    self.proc = proc = start_index(self.site_dir)
+                    self.proc = proc = start_index_from(self.docs, self.site_dir)
                 finish_index(proc, self.site_dir)
                 self.runs += 1
                 if self.runs == 1:
@@ -707,8 +735,9 @@ class Preview:
             self.state.building = False
             self.state.cond.notify_all()
         self.report(ok, errors, findings, written, seconds, message)
-        if ok and self.indexer is not None and (self.indexer.runs == 0 or any(str(u).startswith("records/") for u in written)):
-            self.indexer.request()
+        if ok and self.indexer is not None and reply.get("index_docs") and (
+                self.indexer.runs == 0 or any(str(u).startswith("records/") for u in written)):
+            self.indexer.request(Path(reply["index_docs"]))
         fresh = [m for m in reply.get("mkdocs", []) if m not in self._mkdocs_seen]
         for m in fresh:
             self.say("  MkDocs：" + m)
@@ -783,7 +812,7 @@ class Preview:
         os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
         if self.as_of:
             os.environ["DISCLOSURE_AS_OF"] = self.as_of.isoformat()
-        self.builder = BuildProcess(self.config_file, self.site_dir, self.as_of)
+        self.builder = BuildProcess(self.config_file, self.site_dir, self.as_of, self.search)
         try:
             httpd = _Server((self.host, self.port), _Handler)
         except OSError as e:
