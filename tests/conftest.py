@@ -50,3 +50,19 @@ def copy_site_source(dest: Path) -> Path:
     text = text.replace("custom_dir: disclosure/theme", f"custom_dir: {ROOT / 'disclosure' / 'theme'}")
     (dest / "mkdocs.yml").write_text(text, encoding="utf-8")
     return dest / "mkdocs.yml"
+
+
+# Debian's Chromium (Playwright cannot download browsers here); one browser per test module.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()

@@ -43,18 +43,6 @@ def _serve(directory: Path):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def demo(demo_site):
     httpd, url = _serve(demo_site)
     yield demo_site, url

@@ -119,18 +119,6 @@ def server(demo_site):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def contexts(browser):
     """One browser context (and page) per viewport, reused by every page kind."""
     made = {}
