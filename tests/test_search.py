@@ -9,19 +9,16 @@ disclosure/site/analysis.py. Queries run in Chromium through the search page's o
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import random
 import re
 import shutil
-import threading
 import unicodedata
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, build
+from conftest import serve_static, ROOT, build
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
@@ -29,22 +26,9 @@ JS = ROOT / "disclosure" / "theme" / "assets" / "javascripts"
 
 
 # ------------------------------------------------------------------ infrastructure
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm"}
-
-    def log_message(self, *args):
-        pass
-
-
-def _serve(directory: Path):
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/"
-
-
 @pytest.fixture(scope="module")
 def demo(demo_site):
-    httpd, url = _serve(demo_site)
+    httpd, url = serve_static(demo_site)
     yield demo_site, url
     httpd.shutdown()
 
@@ -62,7 +46,7 @@ def gen3k(tmp_path_factory):
     site = work / "site"
     proc = build(site, config=config, cwd=work / "src")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
-    httpd, url = _serve(site)
+    httpd, url = serve_static(site)
     yield site, url
     httpd.shutdown()
 
