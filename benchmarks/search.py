@@ -27,19 +27,11 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-from generate import generate  # noqa: E402
+from run import corpus  # noqa: E402  (the same seeded corpus as the other benchmarks)
 from memory import measure  # noqa: E402
 
 PY = sys.executable
 AS_OF = "2026-11-20"
-
-
-def corpus(n: int) -> Path:
-    site = HERE / "out" / f"site-{n}"
-    if not (site / ".complete").exists():
-        generate(n, site, seed=1)
-        (site / ".complete").write_text(str(n))
-    return site
 
 
 def du(path: Path) -> tuple[int, int]:
