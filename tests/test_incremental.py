@@ -276,3 +276,35 @@ def test_search_input_of_reused_pages_equals_a_rendered_build(tmp_path, monkeypa
     changed = [u for u in fed[0] if fed[0][u] != fed[1].get(u)]
     assert len(changed) == 1 and "增量生成测试" in fed[1][changed[0]]
     assert all(fed[1][u] for u in fed[1] if fed[0][u])  # no reused page lost its body
+
+
+def test_search_shards_are_cached_by_default(tmp_path, monkeypatch):
+    """A plain build keeps its search shards in .cache/search/ beside mkdocs.yml: a rebuild with
+    nothing changed re-indexes nothing (the cached shard folder is the same one), an edit replaces
+    the shard it lives in, and DISCLOSURE_CACHE=0 keeps no shard at all."""
+    from disclosure.site.engine import SiteBuilder
+
+    monkeypatch.delenv("DISCLOSURE_CACHE_DIR", raising=False)
+    monkeypatch.delenv("DISCLOSURE_CACHE", raising=False)
+    config = copy_site_source(tmp_path / "src")
+    cache = tmp_path / "src" / ".cache" / "search"
+    builder = SiteBuilder(config, tmp_path / "site", as_of=DAY, search=True)
+
+    def shards():
+        return {p.name: p.stat().st_ino for p in cache.glob("shard-*")}
+
+    assert builder.build().ok
+    first = shards()
+    assert first and (tmp_path / "site" / "pagefind" / "pagefind-entry.json").is_file()
+    assert builder.build().ok
+    assert shards() == first  # reused, not written again
+    rec = next((tmp_path / "src" / "content" / "records").rglob("*.md"))
+    rec.write_text(rec.read_text(encoding="utf-8") + "\n补充说明：本段为搜索缓存测试所加。\n", encoding="utf-8")
+    assert builder.build({rec}).ok
+    after = shards()
+    assert len(after) == len(first) and set(after) != set(first)
+
+    monkeypatch.setenv("DISCLOSURE_CACHE", "0")
+    shutil.rmtree(cache)
+    assert SiteBuilder(config, tmp_path / "site2", as_of=DAY, search=True).build().ok
+    assert not cache.exists()

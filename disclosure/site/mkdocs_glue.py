@@ -463,6 +463,16 @@ class Portal:
         log.info(f"公开时效报告：{path}")
         return path
 
+    @staticmethod
+    def search_cache(config) -> Path | None:
+        """Where unchanged search shards are kept between builds: `.cache/search/` beside mkdocs.yml,
+        with the other caches (the same switches: none when they are off or a build is --clean)."""
+        from disclosure.site import pagecache
+
+        if pagecache.mode() != "on":
+            return None
+        return pagecache.cache_dir(Path(config.config_file_path).resolve().parent).parent / "search"
+
     def on_post_build(self, config):
         if self.plan is None:
             return
@@ -481,8 +491,7 @@ class Portal:
             from disclosure.site.search import docs_from_plan
 
             docs = docs_from_plan(self.plan, self.search_capture.collect(), site_dir)
-            cache = os.environ.get("DISCLOSURE_CACHE_DIR")
-            indexing = start_index(docs, site_dir, Path(cache) / "search" if cache else None,
+            indexing = start_index(docs, site_dir, self.search_cache(config),
                                    jobs=int(os.environ.get("DISCLOSURE_JOBS") or 0) or 2)
         try:
             self.render_offloaded(rest)

@@ -560,6 +560,13 @@ class Indexer:
             self.thread = threading.Thread(target=self._run, name="portal-search-index", daemon=True)
             self.thread.start()
 
+    def cache_dir(self) -> Path | None:
+        """Unchanged shards are reused between runs (an edit re-indexes its shard only), in a folder
+        of their own beside the preview site, not shared with `disclosure build`'s `.cache/search/`."""
+        from disclosure.site import pagecache
+
+        return self.site_dir.parent / f"{self.site_dir.name}-search" if pagecache.mode() != "off" else None
+
     def _run(self) -> None:
         from disclosure.site.search import SearchIndexError, finish_index, start_index_from
 
@@ -575,7 +582,7 @@ class Indexer:
                 with self.lock:
                     if self.stopped:
                         return
-                    self.proc = proc = start_index_from(self.docs, self.site_dir)
+                    self.proc = proc = start_index_from(self.docs, self.site_dir, self.cache_dir())
                 finish_index(proc, self.site_dir)
                 self.runs += 1
                 if self.runs == 1:
