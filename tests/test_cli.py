@@ -142,3 +142,23 @@ def test_validate_any_folder_checks_only_its_records(tmp_path):
     proc = run_cli("--config", str(cfg), "validate", str(tmp_path / "content" / "xxgk"), "--as-of", "2026-11-20")
     assert proc.returncode == 1 and "content/xxgk/notice.md:1: E113 error" in proc.stdout
     assert "content/records/" in proc.stdout
+
+
+@pytest.mark.parametrize("bad, fix", [
+    ("site_name： 青岚县人民政府", "改为英文冒号加一个空格：site_name: 青岚县人民政府"),
+    ("site_name:青岚县人民政府", "在冒号后加一个空格：site_name: 青岚县人民政府"),
+    ("site_name: [青岚县人民政府", '整段加英文双引号：site_name: "[青岚县人民政府"'),
+])
+def test_a_slip_in_mkdocs_yml_is_named_at_its_own_line_with_the_fix(tmp_path, bad, fix):
+    """validate and build both name the slip in Chinese at its own line (YAML reports the next one)."""
+    cfg = copy_site_source(tmp_path)
+    lines = cfg.read_text(encoding="utf-8").split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("site_name:"))
+    lines[at] = bad
+    cfg.write_text("\n".join(lines), encoding="utf-8")
+    for command in ("validate", "build"):
+        proc = run_cli("--config", str(cfg), command)
+        assert proc.returncode != 0, proc.stdout
+        assert f"mkdocs.yml:{at + 1}: mkdocs.yml 第 {at + 1} 行" in proc.stderr, (command, proc.stderr)
+        assert fix in proc.stderr, (command, proc.stderr)
+        assert "could not find" not in proc.stderr and "Traceback" not in proc.stderr

@@ -261,8 +261,9 @@ def test_broken_mkdocs_yml_is_named_with_its_line_then_clears(generated):
     try:
         _, _, html = server.wait(url, lambda s, b: s == 500 and "预览暂停" in b)
         where = lxml.html.fromstring(html).find(".//p[@class='ps-where']").text_content()
-        assert "mkdocs.yml" in where and re.search(r"第 (\d+) 行", where), where
-        assert "YAML" in html
+        assert "mkdocs.yml" in where and f"第 {at} 行" in where, where  # its own line, not the next one
+        shown = lxml.html.fromstring(html).text_content()
+        assert "YAML" in shown and '整段加英文双引号：site_url: "[https://example.gov.cn/"' in shown, shown
     finally:
         config.write_text(text, encoding="utf-8")
     server.wait(url, lambda s, b: s == 200 and "预览暂停" not in b)

@@ -176,9 +176,27 @@ def load_mkdocs_yml(path: Path) -> dict:
     except FileNotFoundError:
         raise ConfigError(f"{path}: 找不到站点配置文件 mkdocs.yml（在站点根目录运行，或用 --config 指定）") from None
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}{line}: mkdocs.yml 不是有效的 YAML：{getattr(e, 'problem', e)}") from None
+        raise ConfigError(yaml_error_text(path, e)) from None
+
+
+def yaml_error_text(path: Path, e: yaml.YAMLError) -> str:
+    """The Chinese message for a mkdocs.yml that does not parse: the slip staff make most (a
+    full-width colon, a missing space…) named at its own line with the corrected line to copy
+    (hints.line_slip; YAML itself reports the line after it), else the parser's line and phrase."""
+    from disclosure.model import hints
+
+    mark = getattr(e, "problem_mark", None)
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    last = mark.line if mark else len(lines) - 1
+    for i in range(min(last, len(lines) - 1), -1, -1):  # the nearest slip at or before the reported line
+        slip = hints.line_slip(lines[i])
+        if slip:
+            return f"{path}:{i + 1}: mkdocs.yml 第 {i + 1} 行：{slip[0]}。{slip[1]}"
+    line = f":{mark.line + 1}" if mark else ""
+    return f"{path}{line}: mkdocs.yml 不是有效的 YAML（{getattr(e, 'problem', e)}），请检查这一行及上一行的冒号、缩进和引号"
 
 
 def load_config(path: str | Path = "mkdocs.yml", mkdocs_cfg: dict | None = None) -> PortalConfig:

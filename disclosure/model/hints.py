@@ -111,6 +111,30 @@ def quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def line_slip(src: str) -> tuple[str, str] | None:
+    """(what is wrong, the corrected line) for one line of a YAML file that did not parse — a
+    full-width colon after a key, no space after the colon, a value starting with `!`, `%`, `@`, a
+    backquote, `[`/`{` that does not close, or `*`/`&` before text — or None. For any YAML file
+    (mkdocs.yml); records check the same slips against their known field names (records.py)."""
+    m = FULLWIDTH_COLON.match(src)
+    if m:
+        return (f"{m.group('key')} 后面用了中文冒号「：」",
+                f"改为英文冒号加一个空格：{m.group('indent')}{m.group('key')}: {m.group('value').strip()}")
+    m = NO_SPACE.match(src)
+    if m:
+        return (f"{m.group('key')} 的冒号后面缺少空格", f"在冒号后加一个空格：{m.group('key')}: {m.group('value').strip()}")
+    m = SPECIAL_START.match(src)
+    if m and (m.group("char") in "!%@`" or not re.match(r"[*&][A-Za-z0-9_-]", m.group("value"))):
+        return special_start_message(m.group("key"), m.group("char"), m.group("value"))
+    m = FLOW_START.match(src)
+    if m:
+        value = m.group("value").rstrip()
+        closes = {"[": "]", "{": "}"}[m.group("char")]
+        if not value.endswith(closes):
+            return special_start_message(m.group("key"), m.group("char"), value)
+    return None
+
+
 def special_start_message(key: str, char: str, value: str) -> tuple[str, str]:
     return (f"{key} 的值以「{char}」开头，YAML 会把它当作{_CHAR_MEANING[char]}，而不是文字",
             f"整段加英文双引号：{key}: {quoted(value.rstrip())}")

@@ -92,7 +92,9 @@ def build_site(config: str | Path = "mkdocs.yml", site_dir: str | Path | None = 
     try:
         cfg = load_config(config_file=str(config), **overrides)
     except (Abort, ConfigurationError) as e:
-        print(f"生成失败：{e}", file=sys.stderr)
+        from disclosure.site.mkdocs_glue import config_error_text
+
+        print(f"生成失败：{config_error_text(config, e)}", file=sys.stderr)
         return 1
     final = Path(cfg.site_dir)
     if final.is_symlink():
