@@ -303,6 +303,8 @@ def test_search_shards_are_cached_by_default(tmp_path, monkeypatch):
     assert builder.build({rec}).ok
     after = shards()
     assert len(after) == len(first) and set(after) != set(first)
+    assert SiteBuilder(config, tmp_path / "site", as_of=DAY, search=True, clean=True).build().ok
+    assert set(shards()) == set(after) and shards() != after  # --clean: indexed anew, and stored
 
     monkeypatch.setenv("DISCLOSURE_CACHE", "0")
     shutil.rmtree(cache)

@@ -466,12 +466,19 @@ class Portal:
     @staticmethod
     def search_cache(config) -> Path | None:
         """Where unchanged search shards are kept between builds: `.cache/search/` beside mkdocs.yml,
-        with the other caches (the same switches: none when they are off or a build is --clean)."""
+        with the other caches and the same switches: none when they are off; emptied first by a
+        --clean build (which then indexes every shard and stores them anew)."""
+        import shutil
+
         from disclosure.site import pagecache
 
-        if pagecache.mode() != "on":
+        mode = pagecache.mode()
+        if mode == "off":
             return None
-        return pagecache.cache_dir(Path(config.config_file_path).resolve().parent).parent / "search"
+        path = pagecache.cache_dir(Path(config.config_file_path).resolve().parent).parent / "search"
+        if mode == "clean":
+            shutil.rmtree(path, ignore_errors=True)
+        return path
 
     def on_post_build(self, config):
         if self.plan is None:
