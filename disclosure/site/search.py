@@ -48,7 +48,7 @@ from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 
-from disclosure.site import analysis
+from disclosure.site import analysis, pagefind_bundle
 
 LANGUAGE = "und"  # no stemmer, no segmenter: Pagefind keeps our tokens as they are
 INCLUDE_CHARACTERS = ".%"  # 6.1 and % stay in words (analysis.py emits them only inside numbers)
@@ -59,7 +59,7 @@ BUNDLE_DIR = "pagefind"
 UNUSED_BUNDLE_FILES = ["pagefind-ui.*", "pagefind-component-ui.*", "pagefind-modular-ui.*", "pagefind-highlight.js"]
 # Only the primary shard's copy of the library is loaded; merged shards need their index files only.
 LIBRARY_FILES = ["pagefind.js", "pagefind-worker.js", "wasm.*.pagefind", "pagefind-entry.json.map"]
-FORMAT = "5"  # bump when the record layout below changes (invalidates cached shards)
+FORMAT = "6"  # bump when the record layout below changes (invalidates cached shards)
 TITLE_SPAN = 96  # positions reserved for the title at the start of every record (see content_tokens)
 
 
@@ -340,7 +340,7 @@ def _pagefind_version() -> str:
 @lru_cache(maxsize=1)
 def _analysis_salt() -> str:
     """What else decides a shard's files: the record layout, the analysis code and table, Pagefind."""
-    h = hashlib.sha256(f"{FORMAT}|{TITLE_SPAN}|{_pagefind_version()}|{LANGUAGE}|{INCLUDE_CHARACTERS}".encode())
+    h = hashlib.sha256(f"{FORMAT}|{TITLE_SPAN}|{pagefind_bundle.CHUNK_LOCS}|{_pagefind_version()}|{LANGUAGE}|{INCLUDE_CHARACTERS}".encode())
     h.update(Path(analysis.__file__).read_bytes())
     h.update(analysis.T2S_FILE.read_bytes())
     return h.hexdigest()
@@ -517,6 +517,10 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
             _index_shard([d.record() for d in recs], tmp / digest)
             if not (tmp / digest / "pagefind-entry.json").is_file():
                 raise SearchIndexError(f"搜索索引分片 {sid} 生成失败：没有写出 pagefind-entry.json")
+            try:
+                pagefind_bundle.prepare_shard(tmp / digest, digest)
+            except pagefind_bundle.SearchIndexError as e:
+                raise SearchIndexError(f"搜索索引分片 {sid} 生成失败：{e}") from e
 
         if todo:
             # largest first, so the last one to finish is small
