@@ -77,6 +77,8 @@ def _bounds(chunks: list[list]) -> list[tuple[str, str]]:
             lo = _prefix(chunks[i - 1][-1][0], ch[0][0])[1]
         if i + 1 < len(chunks):
             hi = _prefix(ch[-1][0], chunks[i + 1][0][0])[0]
+            if hi < lo:  # Pagefind keeps a chunk's range non-empty: then the whole last word
+                hi = ch[-1][0]
         out.append((lo, hi))
     return out
 
@@ -226,6 +228,8 @@ def merge_bundles(shards: list[Path], out: Path, chunk_locs: int = CHUNK_LOCS) -
             lo = _prefix(prev_last, pending[0][0])[1]
         if next_first is not None:
             hi = _prefix(pending[-1][0], next_first)[0]
+            if hi < lo:  # as in _bounds
+                hi = pending[-1][0]
         blob = cbor2.dumps([pending])
         name = _name(blob, 12)
         (out / "index" / f"{name}.pf_index").write_bytes(_pack(blob))

@@ -55,10 +55,6 @@ INCLUDE_CHARACTERS = ".%"  # 6.1 and % stay in words (analysis.py emits them onl
 SHARD_CAP = 5000  # records per shard: ~1.1 GB in one Pagefind process (benchmarks/search.py)
 MB_PER_RECORD = 0.22  # measured peak of one Pagefind service per record (~650 MB at 3,000; benchmarks/search.py)
 BUNDLE_DIR = "pagefind"
-# Pagefind ships three prebuilt UIs; the search page uses the JS API (assets/javascripts/portal-search.js).
-UNUSED_BUNDLE_FILES = ["pagefind-ui.*", "pagefind-component-ui.*", "pagefind-modular-ui.*", "pagefind-highlight.js"]
-# Only the primary shard's copy of the library is loaded; merged shards need their index files only.
-LIBRARY_FILES = ["pagefind.js", "pagefind-worker.js", "wasm.*.pagefind", "pagefind-entry.json.map"]
 FORMAT = "6"  # bump when the record layout below changes (invalidates cached shards)
 TITLE_SPAN = 96  # positions reserved for the title at the start of every record (see content_tokens)
 
@@ -315,19 +311,6 @@ def assign_shards(docs: list[IndexDoc], cap: int = SHARD_CAP) -> list[tuple[str,
     return out
 
 
-def shard_path(sid: str) -> str:
-    """Where a shard's bundle lives under pagefind/: the newest shard is the primary bundle at the
-    top (its pagefind.js loads the others with mergeIndex), the others in shard-<id>/."""
-    return f"shard-{sid}"
-
-
-def shard_ids(corpus, cap: int = SHARD_CAP) -> list[str]:
-    """The shard ids of a corpus, newest first, without building anything (for the search page)."""
-    stub = [IndexDoc(url="", title="", published=r.published.isoformat(), type_label="", unit="", index_no=r.index_no)
-            for r in corpus.live]
-    return [sid for sid, _ in assign_shards(stub, cap)]
-
-
 def _pagefind_version() -> str:
     try:
         from importlib.metadata import version
@@ -477,16 +460,10 @@ def _link_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, dirs_exist_ok=True, copy_function=_link_or_copy)
 
 
-def _finish_bundle(bundle: Path, primary: bool) -> None:
-    for pattern in UNUSED_BUNDLE_FILES + ([] if primary else LIBRARY_FILES):
-        for f in bundle.glob(pattern):
-            f.unlink()
-
-
 def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = None, jobs: int = 2,
                 shard_cap: int = SHARD_CAP, memory_budget_mb: int | None = None) -> dict:
-    """Write the sharded index: the newest shard at site_dir/pagefind/, the others in
-    site_dir/pagefind/shard-<id>/, and the shard list to site_dir/pagefind/shards.json. Returns {"shards": [...], "built": n, "reused": n}."""
+    """Index the shards, merge them into one bundle at site_dir/pagefind/ and write the shard list to
+    site_dir/pagefind/shards.json. Returns {"shards": [...], "built": n, "reused": n}."""
     site_dir = Path(site_dir)
     root = site_dir / BUNDLE_DIR
     if root.exists():
@@ -529,7 +506,8 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
                 for f in [pool.submit(one, *t) for t in todo]:
                     f.result()
             built = len(todo)
-        for i, (sid, records, digest) in enumerate(plan):
+        prepared = []
+        for sid, records, digest in plan:
             src = tmp / digest
             if not src.is_dir():
                 src = cache / f"shard-{digest}"
@@ -539,9 +517,11 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
                 if not dest.exists():
                     _link_tree(src, cache / f".tmp-{digest}")
                     os.replace(cache / f".tmp-{digest}", dest)
-            bundle = root if i == 0 else root / shard_path(sid)
-            _link_tree(src, bundle)
-            _finish_bundle(bundle, primary=(i == 0))
+            prepared.append(src)
+        try:
+            merged = pagefind_bundle.merge_bundles(prepared, root)
+        except pagefind_bundle.SearchIndexError as e:
+            raise SearchIndexError(f"搜索索引合并失败：{e}") from e
         if cache:
             keep = {f"shard-{d}" for _, _, d in plan}
             for old in cache.glob("shard-*"):
@@ -549,7 +529,8 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
                     shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    info = {"shards": [sid for sid, _, _ in plan], "records": [len(r) for _, r, _ in plan]}
+    info = {"shards": [sid for sid, _, _ in plan], "records": [len(r) for _, r, _ in plan],
+            "chunks": merged["chunks"], "chunk_locs": pagefind_bundle.CHUNK_LOCS}
     (root / "shards.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
     return {**info, "built": built, "reused": reused, "parallel": parallel}
 

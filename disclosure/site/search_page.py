@@ -68,7 +68,7 @@ def search_page_data(corpus, here: str = "search/") -> dict:
         opts = [{"value": v, "count": n} for v, n in sorted(counts[name].items(), key=lambda kv: order[name](kv[0]))]
         filters.append({"name": name, "id": fid, "param": param, "options": opts})
     up = "../" * here.count("/")
-    return {"filters": filters, "t2s_keys": t2s_keys(), "shards": [search.shard_path(s) + "/" for s in search.shard_ids(corpus)[1:]],
+    return {"filters": filters, "t2s_keys": t2s_keys(),
             "title_span": search.TITLE_SPAN, "bundle": up + search.BUNDLE_DIR + "/", "assets": up + "assets/", "catalogue": up + "catalogue/"}
 
 

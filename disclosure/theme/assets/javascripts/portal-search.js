@@ -6,8 +6,9 @@
 // the title, 文号 or 索引号 equals the query (checked on the few candidates' data), every word is
 // in the title (the title fills each record's first TITLE_SPAN positions, so the position of a
 // word's first match tells), the rest; within a tier newest first: exact searches return records in
-// index order, and records are indexed newest first, shards newest first. The token ｗ is on every
-// record; its search orders filter-only and one-character (prefix, ranked) searches.
+// index order, and records are indexed newest first (one bundle: the shards are merged at build
+// time, newest first). The token ｗ is on every record; its search orders filter-only and
+// one-character (prefix, ranked) searches.
 (function () {
   "use strict";
   var form = document.getElementById("portal-search");
@@ -22,8 +23,6 @@
   var unitSel = selects.filter(function (s) { return s.getAttribute("data-filter") === "发布机构"; })[0];
   // import() resolves against this script's URL, so anchor the bundle paths on the page instead.
   var base = new URL(form.getAttribute("data-pagefind-base") || "../pagefind/", window.location.href).href;
-  var shards = (form.getAttribute("data-shards") || "").split(/\s+/).filter(Boolean)
-    .map(function (s) { return new URL(s, base).href; });
   var t2sUrl = new URL(form.getAttribute("data-t2s") || "../assets/javascripts/portal-t2s.json", window.location.href).href;
   var STATUS_CLASS = { "失效": "expired", "废止": "repealed", "已修改": "amended", "已撤回": "withdrawn" };
   var ALL = "\uff57"; // ｗ: on every record; its exact search lists every record in index order
@@ -96,7 +95,6 @@
     var init;
     try { init = pf.init(); } finally { if (lang === null) html.removeAttribute("lang"); else html.setAttribute("lang", lang); }
     await init;
-    for (var i = 0; i < shards.length; i++) await pf.mergeIndex(shards[i], { language: "und" });
     pagefind = pf;
   })();
   ready.catch(function () {});
