@@ -163,3 +163,20 @@ def test_unsupported_version_is_refused(shards, tmp_path):
     (bad / "pagefind-entry.json").write_text(json.dumps(entry), encoding="utf-8")
     with pytest.raises(pb.SearchIndexError, match="不支持的 Pagefind 版本"):
         pb.prepare_shard(bad, "x" * 24)
+
+
+def test_boundary_rule_is_pagefinds(tmp_path):
+    """`_bounds` on Pagefind's own chunks gives Pagefind's own bounds, and the streaming writer cuts
+    and bounds chunks as `rechunk` + `_bounds` do."""
+    docs = _docs("c", "2023", 400)
+    raw = tmp_path / "raw"
+    _index_shard([d.record() for d in docs], raw)
+    _, meta = _meta(raw)
+    chunks = [cbor2.loads(_load(raw / "index" / f"{h}.pf_index"))[0] for _, _, h in meta[2]]
+    assert len(chunks) > 1
+    assert pb._bounds(chunks) == [(lo, hi) for lo, hi, _ in meta[2]]
+    words = [w for ch in chunks for w in ch]
+    out = tmp_path / "idx"
+    out.mkdir()
+    written = pb._write_chunks(iter(words), out, 700)
+    assert [(lo, hi) for lo, hi, _ in written] == pb._bounds(pb.rechunk(words, 700))

@@ -98,6 +98,42 @@ def rechunk(words: list, chunk_locs: int = CHUNK_LOCS) -> list[list]:
     return chunks
 
 
+def _write_chunks(words, index_dir: Path, chunk_locs: int) -> list:
+    """Write (word, pages, *rest) entries, in word order, as index chunks of about chunk_locs
+    locations (`rechunk`, bounds as `_bounds`), holding one chunk at a time. Returns the chunk list."""
+    out: list = []
+    pending: list = []
+    prev_last = None
+    size = 0
+
+    def flush(next_first):
+        nonlocal pending, size, prev_last
+        lo, hi = pending[0][0], pending[-1][0]
+        if prev_last is not None:
+            lo = _prefix(prev_last, pending[0][0])[1]
+        if next_first is not None:
+            hi = _prefix(pending[-1][0], next_first)[0]
+            if hi < lo:  # as in _bounds
+                hi = pending[-1][0]
+        blob = cbor2.dumps([pending])
+        name = _name(blob, 12)
+        (index_dir / f"{name}.pf_index").write_bytes(_pack(blob))
+        out.append([lo, hi, name])
+        prev_last = pending[-1][0]
+        pending, size = [], 0
+
+    full = False  # the pending chunk has passed chunk_locs: written when the next word is known
+    for w in words:
+        if full:
+            flush(w[0])
+        pending.append(w)
+        size += sum(len(p[1]) for p in w[1])
+        full = size > chunk_locs
+    if pending:
+        flush(None)
+    return out
+
+
 def prepare_shard(bundle: Path, digest: str, chunk_locs: int = CHUNK_LOCS) -> None:
     """Rewrite the Pagefind bundle in `bundle` in place (see the module docstring)."""
     bundle = Path(bundle)
@@ -124,21 +160,16 @@ def prepare_shard(bundle: Path, digest: str, chunk_locs: int = CHUNK_LOCS) -> No
         src.unlink()
         new_pages.append([pid, WORD_COUNT])
 
-    # word index: all chunks (already in word order), re-cut
+    # word index: all chunks (already in word order), re-cut while streaming
     index_dir = bundle / "index"
-    words = []
-    for _lo, _hi, h in index_chunks:
-        f = index_dir / f"{h}.pf_index"
-        words.extend(cbor2.loads(_read(f))[0])
-        f.unlink()
-    chunks = rechunk(words, chunk_locs)
-    new_chunks = []
-    for (lo, hi), ch in zip(_bounds(chunks), chunks):
-        blob = cbor2.dumps([ch])
-        name = _name(blob, 12)
-        (index_dir / f"{name}.pf_index").write_bytes(_pack(blob))
-        new_chunks.append([lo, hi, name])
+    old_files = [index_dir / f"{h}.pf_index" for _lo, _hi, h in index_chunks]
 
+    def words():
+        for f in old_files:
+            yield from cbor2.loads(_read(f))[0]
+            f.unlink()
+
+    new_chunks = _write_chunks(words(), index_dir, chunk_locs)
     new_meta = [meta[0], new_pages, new_chunks, *meta[3:]]
     blob = cbor2.dumps(new_meta)
     meta_hash = _name(blob)
@@ -216,47 +247,19 @@ def merge_bundles(shards: list[Path], out: Path, chunk_locs: int = CHUNK_LOCS) -
             yield w, i, p, rest
 
     streams = [stream(i) for i in range(len(opened))]
-    chunks_meta: list = []
-    pending: list = []  # the chunk being filled: [word, pages, *rest]
-    prev_last = None
-    size = 0
-
-    def flush(next_first: str | None):
-        nonlocal pending, size, prev_last
-        lo, hi = pending[0][0], pending[-1][0]
-        if prev_last is not None:
-            lo = _prefix(prev_last, pending[0][0])[1]
-        if next_first is not None:
-            hi = _prefix(pending[-1][0], next_first)[0]
-            if hi < lo:  # as in _bounds
-                hi = pending[-1][0]
-        blob = cbor2.dumps([pending])
-        name = _name(blob, 12)
-        (out / "index" / f"{name}.pf_index").write_bytes(_pack(blob))
-        chunks_meta.append([lo, hi, name])
-        prev_last = pending[-1][0]
-        pending, size = [], 0
-
-    full = False  # the pending chunk has passed chunk_locs: written when the next word is known
-    current = None
-    for word, _i, p, rest in heapq.merge(*streams, key=lambda t: (t[0], t[1])):
-        if current is not None and current[0] == word:
-            current[1].extend(p)
-            continue
+    def merged():
+        current = None
+        for word, _i, p, rest in heapq.merge(*streams, key=lambda t: (t[0], t[1])):
+            if current is not None and current[0] == word:
+                current[1].extend(p)
+                continue
+            if current is not None:
+                yield current
+            current = [word, list(p), *rest]
         if current is not None:
-            if full:
-                flush(current[0])
-                full = False
-            pending.append(current)
-            size += sum(len(x[1]) for x in current[1])
-            full = size > chunk_locs
-        current = [word, list(p), *rest]
-    if current is not None:
-        if full:
-            flush(current[0])
-        pending.append(current)
-    if pending:
-        flush(None)
+            yield current
+
+    chunks_meta = _write_chunks(merged(), out / "index", chunk_locs)
 
     # real filters: values merged, page numbers shifted
     filter_meta = []

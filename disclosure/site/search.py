@@ -18,7 +18,7 @@ search filters on it. Real filters (类型, 发布机构, 主题分类, 年份, 
 a match (which Pagefind returns with every result) tells a title match without another lookup.
 
 **Order.** Records are added newest first, so Pagefind's page numbers follow the publication date;
-exact searches return pages in page-number order, and shards are listed newest first: the browser
+exact searches return pages in page-number order, and shards are merged newest first: the browser
 gets results newest first without downloading any sort data.
 
 **Shards.** Memory in one Pagefind process grows with its pages, so the index is split into
@@ -28,7 +28,15 @@ newest-first order across shards; grouping from the oldest means that new record
 only ever change the newest shard. Each shard's records hash to an input digest; with a
 `cache_dir`, a shard whose digest is unchanged is copied from the cache instead of re-indexed, so
 an edit re-indexes one shard. Shards are built by separate Pagefind processes, as many at once as
-`jobs` and the memory budget allow, and merged in the browser with `mergeIndex`.
+`jobs` and the memory budget allow.
+
+**One bundle, small files.** Each shard Pagefind writes is prepared (`pagefind_bundle.prepare_shard`:
+short fragment ids, fragments without the token stream, constant word counts) and that prepared
+shard is what the cache keeps. The shards are then merged into one bundle at site/pagefind/
+(`pagefind_bundle.merge_bundles`: a streaming merge of their words, re-cut into chunks of
+CHUNK_LOCS locations instead of Pagefind's ~20,000), so a query word downloads one small chunk
+and the page one small page list, with no `mergeIndex` in the browser (benchmarks/search.py
+download prints the bytes).
 """
 
 from __future__ import annotations
@@ -529,7 +537,7 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
                     shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    info = {"shards": [sid for sid, _, _ in plan], "records": [len(r) for _, r, _ in plan],
+    info = {"shards": [sid for sid, _, _ in plan], "records": [len(r) for _, r, _ in plan], "digests": [d for _, _, d in plan],
             "chunks": merged["chunks"], "chunk_locs": pagefind_bundle.CHUNK_LOCS}
     (root / "shards.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
     return {**info, "built": built, "reused": reused, "parallel": parallel}
