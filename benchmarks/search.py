@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/search.py index 10000      # index only (IndexDocs from the model + Markdown bodies)
     .venv/bin/python benchmarks/search.py build 10000      # whole `disclosure build` (pages, feeds, sharded index)
     .venv/bin/python benchmarks/search.py download 10000   # cold first query and a second query, bytes in Chromium
+    .venv/bin/python benchmarks/search.py download 10000 1000,2000,4000   # the same, the index re-merged at each CHUNK_LOCS
 
 Prints figures, asserts nothing. Corpora come from benchmarks/generate.py (seed 1) into benchmarks/out/.
 """
@@ -85,7 +86,9 @@ def build(n: int) -> None:
     src = corpus(n)
     out = HERE / "out" / f"build-{n}"
     shutil.rmtree(out, ignore_errors=True)
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", DISCLOSURE_AS_OF=AS_OF, SOURCE_DATE_EPOCH="1763596800")
+    shutil.rmtree(HERE / "out" / f"build-{n}-cache", ignore_errors=True)
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", DISCLOSURE_AS_OF=AS_OF, SOURCE_DATE_EPOCH="1763596800",
+               DISCLOSURE_CACHE_DIR=str(HERE / "out" / f"build-{n}-cache"))  # keeps the prepared shards for `download`
     run = measure([PY, "-m", "disclosure.cli", "--config", str(src / "mkdocs.yml"), "build", "--site-dir", str(out)],
                   env=env, cwd=src)
     if run.returncode:
@@ -103,12 +106,34 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def download(n: int, queries=("食品安全监督抽检", "青岚县教育局2024年义务教育均衡发展工作实施方案")) -> None:
-    from playwright.sync_api import sync_playwright
+def remerge(site: Path, chunk_locs: int) -> None:
+    """Merge the build's prepared shards (kept in its cache) again, with another CHUNK_LOCS."""
+    from disclosure.site import pagefind_bundle
 
+    root = site / "pagefind"
+    info = (root / "shards.json").read_bytes()
+    cache = HERE / "out" / f"{site.name}-cache" / "search"
+    shards = [cache / f"shard-{d}" for d in json.loads(info)["digests"]]
+    shutil.rmtree(root)
+    t = time.perf_counter()
+    merged = pagefind_bundle.merge_bundles(shards, root, chunk_locs=chunk_locs)
+    (root / "shards.json").write_bytes(info)
+    print(f"CHUNK_LOCS={chunk_locs}: merged {len(shards)} shards in {time.perf_counter() - t:.1f} s, {merged['chunks']} index chunks")
+
+
+def download(n: int, chunk_values=None) -> None:
     site = HERE / "out" / f"build-{n}"
     if not (site / "pagefind").is_dir():
         build(n)
+    for v in chunk_values or [None]:
+        if v is not None:
+            remerge(site, v)
+        measure_download(site)
+
+
+def measure_download(site: Path, queries=("食品安全监督抽检", "青岚县教育局2024年义务教育均衡发展工作实施方案")) -> None:
+    from playwright.sync_api import sync_playwright
+
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{httpd.server_address[1]}/"
@@ -168,4 +193,7 @@ def download(n: int, queries=("食品安全监督抽检", "青岚县教育局202
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "index"
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
-    {"index": index, "build": build, "download": download}[what](count)
+    if what == "download" and len(sys.argv) > 3:
+        download(count, [int(v) for v in sys.argv[3].split(",")])
+    else:
+        {"index": index, "build": build, "download": download}[what](count)

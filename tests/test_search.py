@@ -523,5 +523,6 @@ def test_cache_reuses_unchanged_shards(tmp_path):
     info = build_index(docs, tmp_path / "c", tmp_path / "cache", shard_cap=6)
     assert info["built"] == 1 and info["reused"] == 1
     assert (tmp_path / "c" / "pagefind" / "pagefind.js").is_file()
-    assert (tmp_path / "c" / "pagefind" / "shard-2023" / "pagefind-entry.json").is_file()
-    assert not (tmp_path / "c" / "pagefind" / "shard-2023" / "pagefind.js").exists()
+    entry = json.loads((tmp_path / "c" / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
+    assert entry["languages"]["und"]["page_count"] == len(docs)  # one bundle: the shards merged
+    assert not list((tmp_path / "c" / "pagefind").glob("shard-*"))

@@ -18,7 +18,7 @@ search filters on it. Real filters (类型, 发布机构, 主题分类, 年份, 
 a match (which Pagefind returns with every result) tells a title match without another lookup.
 
 **Order.** Records are added newest first, so Pagefind's page numbers follow the publication date;
-exact searches return pages in page-number order, and shards are listed newest first: the browser
+exact searches return pages in page-number order, and shards are merged newest first: the browser
 gets results newest first without downloading any sort data.
 
 **Shards.** Memory in one Pagefind process grows with its pages, so the index is split into
@@ -28,7 +28,15 @@ newest-first order across shards; grouping from the oldest means that new record
 only ever change the newest shard. Each shard's records hash to an input digest; with a
 `cache_dir`, a shard whose digest is unchanged is copied from the cache instead of re-indexed, so
 an edit re-indexes one shard. Shards are built by separate Pagefind processes, as many at once as
-`jobs` and the memory budget allow, and merged in the browser with `mergeIndex`.
+`jobs` and the memory budget allow.
+
+**One bundle, small files.** Each shard Pagefind writes is prepared (`pagefind_bundle.prepare_shard`:
+short fragment ids, fragments without the token stream, constant word counts) and that prepared
+shard is what the cache keeps. The shards are then merged into one bundle at site/pagefind/
+(`pagefind_bundle.merge_bundles`: a streaming merge of their words, re-cut into chunks of
+CHUNK_LOCS locations instead of Pagefind's ~20,000), so a query word downloads one small chunk
+and the page one small page list, with no `mergeIndex` in the browser (benchmarks/search.py
+download prints the bytes).
 """
 
 from __future__ import annotations
@@ -48,18 +56,14 @@ from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 
-from disclosure.site import analysis
+from disclosure.site import analysis, pagefind_bundle
 
 LANGUAGE = "und"  # no stemmer, no segmenter: Pagefind keeps our tokens as they are
 INCLUDE_CHARACTERS = ".%"  # 6.1 and % stay in words (analysis.py emits them only inside numbers)
 SHARD_CAP = 5000  # records per shard: ~1.1 GB in one Pagefind process (benchmarks/search.py)
 MB_PER_RECORD = 0.22  # measured peak of one Pagefind service per record (~650 MB at 3,000; benchmarks/search.py)
 BUNDLE_DIR = "pagefind"
-# Pagefind ships three prebuilt UIs; the search page uses the JS API (assets/javascripts/portal-search.js).
-UNUSED_BUNDLE_FILES = ["pagefind-ui.*", "pagefind-component-ui.*", "pagefind-modular-ui.*", "pagefind-highlight.js"]
-# Only the primary shard's copy of the library is loaded; merged shards need their index files only.
-LIBRARY_FILES = ["pagefind.js", "pagefind-worker.js", "wasm.*.pagefind", "pagefind-entry.json.map"]
-FORMAT = "5"  # bump when the record layout below changes (invalidates cached shards)
+FORMAT = "6"  # bump when the record layout below changes (invalidates cached shards)
 TITLE_SPAN = 96  # positions reserved for the title at the start of every record (see content_tokens)
 
 
@@ -315,19 +319,6 @@ def assign_shards(docs: list[IndexDoc], cap: int = SHARD_CAP) -> list[tuple[str,
     return out
 
 
-def shard_path(sid: str) -> str:
-    """Where a shard's bundle lives under pagefind/: the newest shard is the primary bundle at the
-    top (its pagefind.js loads the others with mergeIndex), the others in shard-<id>/."""
-    return f"shard-{sid}"
-
-
-def shard_ids(corpus, cap: int = SHARD_CAP) -> list[str]:
-    """The shard ids of a corpus, newest first, without building anything (for the search page)."""
-    stub = [IndexDoc(url="", title="", published=r.published.isoformat(), type_label="", unit="", index_no=r.index_no)
-            for r in corpus.live]
-    return [sid for sid, _ in assign_shards(stub, cap)]
-
-
 def _pagefind_version() -> str:
     try:
         from importlib.metadata import version
@@ -340,7 +331,7 @@ def _pagefind_version() -> str:
 @lru_cache(maxsize=1)
 def _analysis_salt() -> str:
     """What else decides a shard's files: the record layout, the analysis code and table, Pagefind."""
-    h = hashlib.sha256(f"{FORMAT}|{TITLE_SPAN}|{_pagefind_version()}|{LANGUAGE}|{INCLUDE_CHARACTERS}".encode())
+    h = hashlib.sha256(f"{FORMAT}|{TITLE_SPAN}|{pagefind_bundle.CHUNK_LOCS}|{_pagefind_version()}|{LANGUAGE}|{INCLUDE_CHARACTERS}".encode())
     h.update(Path(analysis.__file__).read_bytes())
     h.update(analysis.T2S_FILE.read_bytes())
     return h.hexdigest()
@@ -477,16 +468,10 @@ def _link_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, dirs_exist_ok=True, copy_function=_link_or_copy)
 
 
-def _finish_bundle(bundle: Path, primary: bool) -> None:
-    for pattern in UNUSED_BUNDLE_FILES + ([] if primary else LIBRARY_FILES):
-        for f in bundle.glob(pattern):
-            f.unlink()
-
-
 def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = None, jobs: int = 2,
                 shard_cap: int = SHARD_CAP, memory_budget_mb: int | None = None) -> dict:
-    """Write the sharded index: the newest shard at site_dir/pagefind/, the others in
-    site_dir/pagefind/shard-<id>/, and the shard list to site_dir/pagefind/shards.json. Returns {"shards": [...], "built": n, "reused": n}."""
+    """Index the shards, merge them into one bundle at site_dir/pagefind/ and write the shard list to
+    site_dir/pagefind/shards.json. Returns {"shards": [...], "built": n, "reused": n}."""
     site_dir = Path(site_dir)
     root = site_dir / BUNDLE_DIR
     if root.exists():
@@ -517,6 +502,10 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
             _index_shard([d.record() for d in recs], tmp / digest)
             if not (tmp / digest / "pagefind-entry.json").is_file():
                 raise SearchIndexError(f"搜索索引分片 {sid} 生成失败：没有写出 pagefind-entry.json")
+            try:
+                pagefind_bundle.prepare_shard(tmp / digest, digest)
+            except pagefind_bundle.SearchIndexError as e:
+                raise SearchIndexError(f"搜索索引分片 {sid} 生成失败：{e}") from e
 
         if todo:
             # largest first, so the last one to finish is small
@@ -525,7 +514,8 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
                 for f in [pool.submit(one, *t) for t in todo]:
                     f.result()
             built = len(todo)
-        for i, (sid, records, digest) in enumerate(plan):
+        prepared = []
+        for sid, records, digest in plan:
             src = tmp / digest
             if not src.is_dir():
                 src = cache / f"shard-{digest}"
@@ -535,9 +525,11 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
                 if not dest.exists():
                     _link_tree(src, cache / f".tmp-{digest}")
                     os.replace(cache / f".tmp-{digest}", dest)
-            bundle = root if i == 0 else root / shard_path(sid)
-            _link_tree(src, bundle)
-            _finish_bundle(bundle, primary=(i == 0))
+            prepared.append(src)
+        try:
+            merged = pagefind_bundle.merge_bundles(prepared, root)
+        except pagefind_bundle.SearchIndexError as e:
+            raise SearchIndexError(f"搜索索引合并失败：{e}") from e
         if cache:
             keep = {f"shard-{d}" for _, _, d in plan}
             for old in cache.glob("shard-*"):
@@ -545,7 +537,8 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
                     shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    info = {"shards": [sid for sid, _, _ in plan], "records": [len(r) for _, r, _ in plan]}
+    info = {"shards": [sid for sid, _, _ in plan], "records": [len(r) for _, r, _ in plan], "digests": [d for _, _, d in plan],
+            "chunks": merged["chunks"], "chunk_locs": pagefind_bundle.CHUNK_LOCS}
     (root / "shards.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
     return {**info, "built": built, "reused": reused, "parallel": parallel}
 

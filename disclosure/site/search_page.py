@@ -19,6 +19,28 @@ FILTERS = [("类型", "f-type", "type"), ("发布机构", "f-unit", "unit"), ("�
            ("年份", "f-year", "year"), ("有效性", "f-status", "status")]
 
 
+T2S_START, T2S_END = 0x3400, 0xA000  # CJK Extension A and Unified Ideographs: one bit each
+
+
+def t2s_keys() -> dict:
+    """The traditional → simplified table's keys, for portal-analysis.js `mayFold`: a bitmap (one bit
+    per code point from T2S_START, base64) and the few keys outside it, so the browser fetches the
+    table (portal-t2s.json) only when a query or result holds one of them."""
+    import base64
+
+    from disclosure.site import analysis
+
+    bits = bytearray((T2S_END - T2S_START) // 8)
+    extra = []
+    for c in analysis.t2s_table():
+        i = ord(c) - T2S_START
+        if 0 <= i < T2S_END - T2S_START:
+            bits[i >> 3] |= 1 << (i & 7)
+        else:
+            extra.append(c)
+    return {"start": T2S_START, "bits": base64.b64encode(bytes(bits)).decode("ascii"), "extra": "".join(sorted(extra))}
+
+
 def search_page_data(corpus, here: str = "search/") -> dict:
     from disclosure.site.planner import Planner, top_topic
 
@@ -46,7 +68,7 @@ def search_page_data(corpus, here: str = "search/") -> dict:
         opts = [{"value": v, "count": n} for v, n in sorted(counts[name].items(), key=lambda kv: order[name](kv[0]))]
         filters.append({"name": name, "id": fid, "param": param, "options": opts})
     up = "../" * here.count("/")
-    return {"filters": filters, "shards": [search.shard_path(s) + "/" for s in search.shard_ids(corpus)[1:]],
+    return {"filters": filters, "t2s_keys": t2s_keys(),
             "title_span": search.TITLE_SPAN, "bundle": up + search.BUNDLE_DIR + "/", "assets": up + "assets/", "catalogue": up + "catalogue/"}
 
 

@@ -14,6 +14,17 @@
     for (var i = 0; i < from.length; i++) table.set(from[i], to[i]);
   }
 
+  // Whether text may hold a character of the traditional → simplified table, from a bitmap of the
+  // table's keys (search_page.t2s_keys), so the table is fetched only for such a query or result.
+  function mayFold(text, keys) {
+    if (!keys) return true;
+    for (var c of text.normalize("NFKC").toLowerCase()) {
+      var cp = c.codePointAt(0), i = cp - keys.start;
+      if (i >= 0 && i < keys.bits.length * 8 ? (keys.bits[i >> 3] >> (i & 7)) & 1 : keys.extra.indexOf(c) !== -1) return true;
+    }
+    return false;
+  }
+
   function foldChar(ch) {
     var out = "";
     for (var c of ch.normalize("NFKC").toLowerCase()) out += table.has(c) ? table.get(c) : c;
@@ -149,7 +160,7 @@
 
   var api = {
     RUN_SEPARATOR: RUN_SEPARATOR,
-    setTable: setTable, fold: fold, runs: runs, indexTokens: indexTokens, queryPhrases: queryPhrases,
+    setTable: setTable, mayFold: mayFold, fold: fold, runs: runs, indexTokens: indexTokens, queryPhrases: queryPhrases,
     pagefindQuery: pagefindQuery, exactKey: exactKey,
     matches: matches,
   };

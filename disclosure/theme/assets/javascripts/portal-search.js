@@ -6,8 +6,9 @@
 // the title, 文号 or 索引号 equals the query (checked on the few candidates' data), every word is
 // in the title (the title fills each record's first TITLE_SPAN positions, so the position of a
 // word's first match tells), the rest; within a tier newest first: exact searches return records in
-// index order, and records are indexed newest first, shards newest first. The token ｗ is on every
-// record; its search orders filter-only and one-character (prefix, ranked) searches.
+// index order, and records are indexed newest first (one bundle: the shards are merged at build
+// time, newest first). The token ｗ is on every record; its search orders filter-only and
+// one-character (prefix, ranked) searches.
 (function () {
   "use strict";
   var form = document.getElementById("portal-search");
@@ -22,8 +23,6 @@
   var unitSel = selects.filter(function (s) { return s.getAttribute("data-filter") === "发布机构"; })[0];
   // import() resolves against this script's URL, so anchor the bundle paths on the page instead.
   var base = new URL(form.getAttribute("data-pagefind-base") || "../pagefind/", window.location.href).href;
-  var shards = (form.getAttribute("data-shards") || "").split(/\s+/).filter(Boolean)
-    .map(function (s) { return new URL(s, base).href; });
   var t2sUrl = new URL(form.getAttribute("data-t2s") || "../assets/javascripts/portal-t2s.json", window.location.href).href;
   var STATUS_CLASS = { "失效": "expired", "废止": "repealed", "已修改": "amended", "已撤回": "withdrawn" };
   var ALL = "\uff57"; // ｗ: on every record; its exact search lists every record in index order
@@ -66,12 +65,28 @@
   }
 
   // ------------------------------------------------------------------ loading
+  // The traditional → simplified table is fetched only when a query or a result may need it.
+  var t2sKeys = null;
+  if (form.getAttribute("data-t2s-bits")) {
+    var raw = atob(form.getAttribute("data-t2s-bits")), bits = new Uint8Array(raw.length);
+    for (var b = 0; b < raw.length; b++) bits[b] = raw.charCodeAt(b);
+    t2sKeys = { start: Number(form.getAttribute("data-t2s-start")), bits: bits, extra: form.getAttribute("data-t2s-extra") || "" };
+  }
+  var tableLoad = null;
+  function needTable(text) {
+    if (!text || !A.mayFold(text, t2sKeys)) return tableLoad || Promise.resolve();
+    if (!tableLoad) {
+      tableLoad = fetch(t2sUrl).then(function (r) {
+        if (!r.ok) throw new Error("t2s " + r.status);
+        return r.json();
+      }).then(function (t) { A.setTable(t); });
+      tableLoad.catch(function () { tableLoad = null; });
+    }
+    return tableLoad;
+  }
+
   var pagefind = null;
   var ready = (async function load() {
-    var table = fetch(t2sUrl).then(function (r) {
-      if (!r.ok) throw new Error("t2s " + r.status);
-      return r.json();
-    });
     var pf = await import(base + "pagefind.js");
     // Pagefind 1.5 splits Chinese queries with Intl.Segmenter when <html lang> is Chinese; our
     // queries are already analysed, so the instance is created as language "und" (the index's).
@@ -80,8 +95,6 @@
     var init;
     try { init = pf.init(); } finally { if (lang === null) html.removeAttribute("lang"); else html.setAttribute("lang", lang); }
     await init;
-    for (var i = 0; i < shards.length; i++) await pf.mergeIndex(shards[i], { language: "und" });
-    A.setTable(await table);
     pagefind = pf;
   })();
   ready.catch(function () {});
@@ -132,6 +145,7 @@
     var candidates = rows.filter(function (row) { return row.tier === 1 || rows.length <= EXACT_CANDIDATES; });
     if (key.length >= 2 && candidates.length <= EXACT_CANDIDATES) {
       var data = await Promise.all(candidates.map(function (row) { return row.r.data(); }));
+      await needTable(data.map(function (d) { return value(d, "标题") + value(d, "文号") + value(d, "索引号"); }).join(""));
       data.forEach(function (d, i) {
         if (["标题", "文号", "索引号"].some(function (k) { var v = value(d, k); return v && A.exactKey(v) === key; })) {
           candidates[i].tier = 0;
@@ -200,6 +214,7 @@
     setStatus("正在搜索……");
     try {
       await ready;
+      await needTable(state.q);
     } catch (err) {
       if (token === latest) setStatus("搜索索引加载失败，请稍后再试，或通过信息目录浏览。");
       return;
@@ -233,6 +248,8 @@
     try {
       var slice = c.rows.slice(c.shown, c.shown + PAGE);
       var batch = await Promise.all(slice.map(function (row) { return row.r.data(); }));
+      // the marks fold the results' text too
+      await needTable(batch.map(function (d) { return value(d, "标题") + value(d, "正文"); }).join(""));
       if (c !== current) return;
       var first = null;
       batch.forEach(function (d, i) {
@@ -321,6 +338,7 @@
     ready: ready,
     query: async function (q, filters, sort) {
       await ready;
+      await needTable(q || "");
       var state = { q: (q || "").trim(), filters: filters || {}, sort: sort || "" };
       var rows = await find(state, A.queryPhrases(state.q));
       var data = await Promise.all(rows.map(function (row) { return row.r.data(); }));

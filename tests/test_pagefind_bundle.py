@@ -1,0 +1,182 @@
+"""The shard post-processing and merge (disclosure/site/pagefind_bundle.py), checked on the decoded
+files against what Pagefind itself wrote for the same records."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import cbor2
+import pytest
+
+from disclosure.site import pagefind_bundle as pb
+from disclosure.site.search import IndexDoc, _index_shard
+
+SIG = b"pagefind_dcd"
+
+
+def _load(path: Path):
+    data = gzip.decompress(path.read_bytes())
+    assert data.startswith(SIG)
+    return data[len(SIG):]
+
+
+def _meta(bundle: Path):
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    return entry, cbor2.loads(_load(bundle / f"pagefind.{entry['languages']['und']['hash']}.pf_meta"))
+
+
+def _decode(bundle: Path):
+    """{word: {url: sorted locs}}, {filter: {value: {urls}}}, {url: fragment}, chunk list, page count."""
+    entry, meta = _meta(bundle)
+    frags = {}
+    urls = []
+    for pid, _ in meta[1]:
+        frag = json.loads(_load(bundle / "fragment" / f"{pid}.pf_fragment"))
+        urls.append(frag["url"])
+        frags[frag["url"]] = frag
+    words = {}
+    for lo, hi, h in meta[2]:
+        for w in cbor2.loads(_load(bundle / "index" / f"{h}.pf_index"))[0]:
+            assert w[0] not in words
+            words[w[0]] = {urls[p[0]]: sorted(p[1]) for p in w[1]}
+    filters = {}
+    for name, h in meta[3]:
+        fname, values = cbor2.loads(_load(bundle / "filter" / f"{h}.pf_filter"))
+        filters[fname] = {v: {urls[n] for n in nos} for v, nos in values}
+    return words, filters, frags, meta[2], urls, entry
+
+
+def _docs(prefix: str, year: str, n: int):
+    out = []
+    for i in range(n):
+        out.append(IndexDoc(url=f"records/{prefix}{i}/", title=f"{year}年食品安全监督抽检第{i}号通报",
+                            published=f"{year}-{1 + i % 12:02d}-{1 + i % 28:02d}", type_label="主动公开信息",
+                            unit=["县市场监管局", "县教育局"][i % 2], index_no=f"T/{year}-{i:05d}",
+                            topic="食品安全" if i % 3 else "", status="有效" if i % 4 == 0 else "",
+                            body=f"正文{i} 抽检结果合格率{90 + i % 10}% 批次{i * 7}", fields=[f"T/{year}-{i:05d}"]))
+    return sorted(out, key=lambda d: (d.published, d.index_no), reverse=True)
+
+
+def _check_chunks(chunks):
+    """Pagefind's boundary rule: the ranges are in order, and where one chunk ends and the next
+    begins the two bounds differ (each cut one character after their common prefix)."""
+    assert chunks
+    for (lo, hi, _), (nlo, _, _) in zip(chunks, chunks[1:]):
+        assert lo <= hi and hi < nlo
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pb")
+    out = []
+    for sid, docs in (("2025", _docs("a", "2025", 60)), ("2024", _docs("b", "2024", 45))):
+        raw = root / f"raw-{sid}"
+        _index_shard([d.record() for d in docs], raw)
+        prepared = root / f"prep-{sid}"
+        shutil.copytree(raw, prepared)
+        pb.prepare_shard(prepared, f"{sid}abcdef", chunk_locs=300)
+        out.append((raw, prepared, docs))
+    return out
+
+
+def test_prepared_shard_keeps_every_word_and_filter(shards):
+    for raw, prepared, docs in shards:
+        w0, f0, fr0, c0, u0, _ = _decode(raw)
+        w1, f1, fr1, c1, u1, entry = _decode(prepared)
+        assert u1 == u0 == [d.url for d in docs]  # page numbers unchanged: newest first
+        assert w1 == w0
+        assert f1 == f0
+        assert len(c1) > len(c0)  # smaller chunks
+        assert entry["languages"]["und"]["page_count"] == len(docs)
+        for url, frag in fr1.items():
+            assert frag["content"] == ""
+            assert frag["filters"] == fr0[url]["filters"]
+        _, meta = _meta(prepared)
+        assert {wc for _, wc in meta[1]} == {pb.WORD_COUNT}
+        assert len(list((prepared / "fragment").iterdir())) == len(docs)
+        assert len(list((prepared / "index").iterdir())) == len(c1)
+
+
+def test_chunks_follow_pagefinds_boundary_rule(shards):
+    raw, prepared, _ = shards[0]
+    _, meta = _meta(prepared)
+    chunks = meta[2]
+    _check_chunks(chunks)
+    for lo, hi, h in chunks:
+        ws = [w[0] for w in cbor2.loads(_load(prepared / "index" / f"{h}.pf_index"))[0]]
+        assert ws == sorted(ws)
+        assert ws[0].startswith(lo) and ws[-1].startswith(hi)
+    # the first and last bounds are whole words, as Pagefind writes them
+    _, raw_meta = _meta(raw)
+    assert chunks[0][0] == raw_meta[2][0][0] and chunks[-1][1] == raw_meta[2][-1][1]
+
+
+@pytest.mark.parametrize("chunk_locs", [50, 400, 100000])
+def test_merge_is_the_union_of_the_shards(shards, tmp_path, chunk_locs):
+    out = tmp_path / "merged"
+    info = pb.merge_bundles([p for _, p, _ in shards], out, chunk_locs=chunk_locs)
+    words, filters, frags, chunks, urls, entry = _decode(out)
+    assert urls == [d.url for _, _, docs in shards for d in docs]  # newest shard first
+    assert info["pages"] == entry["languages"]["und"]["page_count"] == len(urls)
+    want_words: dict = {}
+    want_filters: dict = {}
+    for raw, _, _ in shards:
+        w0, f0, fr0, _, _, _ = _decode(raw)
+        for word, pages in w0.items():
+            assert not set(pages) & set(want_words.get(word, {}))
+            want_words.setdefault(word, {}).update(pages)
+        for name in pb.REAL_FILTERS:
+            for value, us in f0.get(name, {}).items():
+                want_filters.setdefault(name, {}).setdefault(value, set()).update(us)
+        for url, frag in fr0.items():
+            assert {k: v for k, v in frags[url].items() if k != "content"} == {k: v for k, v in frag.items() if k != "content"}
+    assert words == want_words
+    assert filters == want_filters
+    assert set(filters) == {"类型", "发布机构", "年份", "主题分类", "有效性"}
+    _check_chunks(chunks)
+    names = sorted(words)
+    seen = []
+    for lo, hi, h in chunks:
+        ws = [w[0] for w in cbor2.loads(_load(out / "index" / f"{h}.pf_index"))[0]]
+        assert ws[0].startswith(lo) and ws[-1].startswith(hi)
+        seen += ws
+    assert seen == names
+    if chunk_locs == 100000:
+        assert len(chunks) == 1
+    assert (out / "pagefind.js").is_file() and (out / "pagefind-worker.js").is_file()
+    assert list(out.glob("wasm.*.pagefind"))
+    # deterministic: the same inputs give the same file names
+    again = tmp_path / "again"
+    pb.merge_bundles([p for _, p, _ in shards], again, chunk_locs=chunk_locs)
+    assert sorted(p.name for p in again.rglob("*")) == sorted(p.name for p in out.rglob("*"))
+
+
+def test_unsupported_version_is_refused(shards, tmp_path):
+    raw, _, _ = shards[1]
+    bad = tmp_path / "bad"
+    shutil.copytree(raw, bad)
+    entry = json.loads((bad / "pagefind-entry.json").read_text(encoding="utf-8"))
+    entry["version"] = "9.9.9"
+    (bad / "pagefind-entry.json").write_text(json.dumps(entry), encoding="utf-8")
+    with pytest.raises(pb.SearchIndexError, match="不支持的 Pagefind 版本"):
+        pb.prepare_shard(bad, "x" * 24)
+
+
+def test_boundary_rule_is_pagefinds(tmp_path):
+    """`_bounds` on Pagefind's own chunks gives Pagefind's own bounds, and the streaming writer cuts
+    and bounds chunks as `rechunk` + `_bounds` do."""
+    docs = _docs("c", "2023", 400)
+    raw = tmp_path / "raw"
+    _index_shard([d.record() for d in docs], raw)
+    _, meta = _meta(raw)
+    chunks = [cbor2.loads(_load(raw / "index" / f"{h}.pf_index"))[0] for _, _, h in meta[2]]
+    assert len(chunks) > 1
+    assert pb._bounds(chunks) == [(lo, hi) for lo, hi, _ in meta[2]]
+    words = [w for ch in chunks for w in ch]
+    out = tmp_path / "idx"
+    out.mkdir()
+    written = pb._write_chunks(iter(words), out, 700)
+    assert [(lo, hi) for lo, hi, _ in written] == pb._bounds(pb.rechunk(words, 700))
