@@ -23,8 +23,9 @@ def run_cli(*args, cwd=ROOT, env=None, check=False):
     return proc
 
 
-def build(site_dir: Path, config: Path = ROOT / "mkdocs.yml", as_of: str = AS_OF, search: bool = True, cwd=ROOT):
-    env = {"SOURCE_DATE_EPOCH": "1763596800", "DISCLOSURE_AS_OF": as_of}
+def build(site_dir: Path, config: Path = ROOT / "mkdocs.yml", as_of: str = AS_OF, search: bool = True, cwd=ROOT,
+          extra_env: dict | None = None):
+    env = {"SOURCE_DATE_EPOCH": "1763596800", "DISCLOSURE_AS_OF": as_of, **(extra_env or {})}
     if not search:
         env["DISCLOSURE_SEARCH"] = "0"
     return run_cli("--config", str(config), "build", "--site-dir", str(site_dir), cwd=cwd, env=env)

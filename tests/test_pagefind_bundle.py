@@ -41,7 +41,9 @@ def _decode(bundle: Path):
     for lo, hi, h in meta[2]:
         for w in cbor2.loads(_load(bundle / "index" / f"{h}.pf_index"))[0]:
             assert w[0] not in words
-            words[w[0]] = {urls[p[0]]: sorted(p[1]) for p in w[1]}
+            pages = [p[0] for p in w[1]]
+            assert min(pages) >= 0 and sum(pages) < len(urls)  # differences (Pagefind 1.5), in range
+            words[w[0]] = {urls[p[0]]: sorted(p[1]) for p in pb.absolute_pages(w[1])}
     filters = {}
     for name, h in meta[3]:
         fname, values = cbor2.loads(_load(bundle / "filter" / f"{h}.pf_filter"))
@@ -134,6 +136,10 @@ def test_merge_is_the_union_of_the_shards(shards, tmp_path, chunk_locs):
         for url, frag in fr0.items():
             assert {k: v for k, v in frags[url].items() if k != "content"} == {k: v for k, v in frag.items() if k != "content"}
     assert words == want_words
+    # from the inputs: each year is in the titles of exactly that shard's records
+    for _, _, docs in shards:
+        year = docs[0].published[:4]
+        assert set(words[year]) == {d.url for _, _, ds in shards for d in ds if year in d.title + d.body}
     assert filters == want_filters
     assert set(filters) == {"类型", "发布机构", "年份", "主题分类", "有效性"}
     _check_chunks(chunks)

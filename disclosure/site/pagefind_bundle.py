@@ -10,6 +10,9 @@ word counts (BM25 ranks only unquoted searches, and ours are exact phrases), so 
 - renames fragments to short ids derived from the shard's input digest and drops their `content`;
 - writes a page list with those ids and a constant word count.
 
+A word's page list holds page numbers as differences from the previous entry (`absolute_pages`),
+so the merge decodes them, joins the shards' lists and encodes them again.
+
 All files are gzip(b"pagefind_dcd" + CBOR or JSON), as Pagefind writes them, named after their
 content (nginx caches pf_* files as immutable). The layout is Pagefind's internal one, so only the
 versions in SUPPORTED_VERSIONS are accepted.
@@ -198,16 +201,37 @@ class _Shard:
             raise SearchIndexError("搜索索引含有排序数据，无法合并")
 
     def words(self, offset: int):
-        """(word, pages) in word order, page numbers shifted by offset; one chunk in memory at a time."""
+        """(word, pages) in word order, with absolute page numbers shifted by offset (see
+        `absolute_pages`); one chunk in memory at a time."""
         for _lo, _hi, h in self.meta[2]:
             for w in cbor2.loads(_read(self.dir / "index" / f"{h}.pf_index"))[0]:
-                yield w[0], [[p[0] + offset, *p[1:]] for p in w[1]], w[2:]
+                yield w[0], absolute_pages(w[1], offset), w[2:]
 
     def filter(self, name: str) -> list:
         for n, h in self.meta[3]:
             if n == name:
                 return cbor2.loads(_read(self.dir / "filter" / f"{h}.pf_filter"))[1]
         return []
+
+
+def absolute_pages(pages: list, offset: int = 0) -> list:
+    """A word's page list as Pagefind 1.5 writes it holds each page number as the difference from
+    the previous entry's (the first from 0; locations stay as they are): the list with absolute
+    page numbers, plus offset."""
+    out, page = [], offset
+    for p in pages:
+        page += p[0]
+        out.append([page, *p[1:]])
+    return out
+
+
+def delta_pages(pages: list) -> list:
+    """The inverse of absolute_pages (offset 0): absolute page numbers, ascending, as differences."""
+    out, prev = [], 0
+    for p in pages:
+        out.append([p[0] - prev, *p[1:]])
+        prev = p[0]
+    return out
 
 
 def _link(src: Path, dst: Path) -> None:
@@ -254,10 +278,10 @@ def merge_bundles(shards: list[Path], out: Path, chunk_locs: int = CHUNK_LOCS) -
                 current[1].extend(p)
                 continue
             if current is not None:
-                yield current
+                yield [current[0], delta_pages(current[1]), *current[2:]]
             current = [word, list(p), *rest]
         if current is not None:
-            yield current
+            yield [current[0], delta_pages(current[1]), *current[2:]]
 
     chunks_meta = _write_chunks(merged(), out / "index", chunk_locs)
 

@@ -469,7 +469,7 @@ def _link_tree(src: Path, dst: Path) -> None:
 
 
 def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = None, jobs: int = 2,
-                shard_cap: int = SHARD_CAP, memory_budget_mb: int | None = None) -> dict:
+                shard_cap: int | None = None, memory_budget_mb: int | None = None) -> dict:
     """Index the shards, merge them into one bundle at site_dir/pagefind/ and write the shard list to
     site_dir/pagefind/shards.json. Returns {"shards": [...], "built": n, "reused": n}."""
     site_dir = Path(site_dir)
@@ -477,6 +477,8 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
+    if shard_cap is None:
+        shard_cap = int(os.environ.get("DISCLOSURE_SEARCH_SHARD_CAP") or SHARD_CAP)
     shards = assign_shards(docs, shard_cap)
     if not shards:
         (root / "shards.json").write_text(json.dumps({"shards": []}), encoding="utf-8")
