@@ -521,9 +521,21 @@ def test_cache_reuses_unchanged_shards(tmp_path):
     assert info["built"] == 2 and info["reused"] == 0
     info = build_index(docs, tmp_path / "b", tmp_path / "cache", shard_cap=6)
     assert info["built"] == 0 and info["reused"] == 2
+
+    def files(site):
+        return {p.relative_to(site): p for p in (site / "pagefind").rglob("*") if p.is_file()}
+
+    a, b = files(tmp_path / "a"), files(tmp_path / "b")
+    meta = next(k for k in a if k.suffix == ".pf_meta")
+    assert b[meta].stat().st_ino == a[meta].stat().st_ino  # the merged bundle linked, not merged again
+    fresh = build_index(docs, tmp_path / "fresh", None, shard_cap=6)  # no cache: shards and merge anew
+    assert fresh["built"] == 2
+    f = files(tmp_path / "fresh")
+    assert set(f) == set(b) and all(f[k].read_bytes() == b[k].read_bytes() for k in f)
     docs[0].body += "修改"
     info = build_index(docs, tmp_path / "c", tmp_path / "cache", shard_cap=6)
     assert info["built"] == 1 and info["reused"] == 1
+    assert meta not in files(tmp_path / "c") and len(list((tmp_path / "cache").glob("merged-*"))) == 1
     assert (tmp_path / "c" / "pagefind" / "pagefind.js").is_file()
     entry = json.loads((tmp_path / "c" / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
     assert entry["languages"]["und"]["page_count"] == len(docs)  # one bundle: the shards merged

@@ -468,6 +468,30 @@ def _link_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, dirs_exist_ok=True, copy_function=_link_or_copy)
 
 
+def _merge(prepared: list[Path], digests: list[str], root: Path, cache: Path | None) -> dict:
+    """Merge the prepared shards into root (pagefind_bundle.merge_bundles). With a cache, the merged
+    bundle is kept there too, keyed on the shards' digests, so a build whose shards are all unchanged
+    (nothing edited, or a setting that the index does not hold) links it instead of merging again."""
+    key = hashlib.sha256("|".join([pagefind_bundle.MERGE_FORMAT, *digests]).encode()).hexdigest()[:24]
+    kept = cache / f"merged-{key}" if cache else None
+    if kept and (kept / "merged.json").is_file():
+        _link_tree(kept / "bundle", root)
+        return json.loads((kept / "merged.json").read_text(encoding="utf-8"))
+    try:
+        merged = pagefind_bundle.merge_bundles(prepared, root)
+    except pagefind_bundle.SearchIndexError as e:
+        raise SearchIndexError(f"搜索索引合并失败：{e}") from e
+    if kept:
+        tmp = cache / f".tmp-merged-{key}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        _link_tree(root, tmp / "bundle")
+        (tmp / "merged.json").write_text(json.dumps(merged), encoding="utf-8")
+        for old in cache.glob("merged-*"):
+            shutil.rmtree(old, ignore_errors=True)
+        os.replace(tmp, kept)
+    return merged
+
+
 def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = None, jobs: int = 2,
                 shard_cap: int | None = None, memory_budget_mb: int | None = None) -> dict:
     """Index the shards, merge them into one bundle at site_dir/pagefind/ and write the shard list to
@@ -528,10 +552,7 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
                     _link_tree(src, cache / f".tmp-{digest}")
                     os.replace(cache / f".tmp-{digest}", dest)
             prepared.append(src)
-        try:
-            merged = pagefind_bundle.merge_bundles(prepared, root)
-        except pagefind_bundle.SearchIndexError as e:
-            raise SearchIndexError(f"搜索索引合并失败：{e}") from e
+        merged = _merge(prepared, [d for _, _, d in plan], root, cache)
         if cache:
             keep = {f"shard-{d}" for _, _, d in plan}
             for old in cache.glob("shard-*"):
