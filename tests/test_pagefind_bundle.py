@@ -17,6 +17,31 @@ from disclosure.site.search import IndexDoc, _index_shard
 SIG = b"pagefind_dcd"
 
 
+def absolute_pages(pages: list) -> list:
+    """Pagefind 1.5 stores a word's page numbers as differences from the previous entry's (the first
+    from 0): the list with absolute page numbers."""
+    out, page = [], 0
+    for p in pages:
+        page += p[0]
+        out.append([page, *p[1:]])
+    return out
+
+
+def rechunk(words: list, chunk_locs: int) -> list[list]:
+    """Pagefind's cut rule, written out plainly: a chunk ends after the word that takes it past
+    chunk_locs locations."""
+    chunks, cur, size = [], [], 0
+    for w in words:
+        cur.append(w)
+        size += sum(len(p[1]) for p in w[1])
+        if size > chunk_locs:
+            chunks.append(cur)
+            cur, size = [], 0
+    if cur:
+        chunks.append(cur)
+    return chunks
+
+
 def _load(path: Path):
     data = gzip.decompress(path.read_bytes())
     assert data.startswith(SIG)
@@ -43,7 +68,7 @@ def _decode(bundle: Path):
             assert w[0] not in words
             pages = [p[0] for p in w[1]]
             assert min(pages) >= 0 and sum(pages) < len(urls)  # differences (Pagefind 1.5), in range
-            words[w[0]] = {urls[p[0]]: sorted(p[1]) for p in pb.absolute_pages(w[1])}
+            words[w[0]] = {urls[p[0]]: sorted(p[1]) for p in absolute_pages(w[1])}
     filters = {}
     for name, h in meta[3]:
         fname, values = cbor2.loads(_load(bundle / "filter" / f"{h}.pf_filter"))
@@ -185,4 +210,4 @@ def test_boundary_rule_is_pagefinds(tmp_path):
     out = tmp_path / "idx"
     out.mkdir()
     written = pb._write_chunks(iter(words), out, 700)
-    assert [(lo, hi) for lo, hi, _ in written] == pb._bounds(pb.rechunk(words, 700))
+    assert [(lo, hi) for lo, hi, _ in written] == pb._bounds(rechunk(words, 700))

@@ -6,12 +6,12 @@ page (portal-search.js) never uses `content` (the excerpt comes from the 正文 
 word counts (BM25 ranks only unquoted searches, and ours are exact phrases), so `prepare_shard`:
 
 - re-chunks the word index to CHUNK_LOCS locations per chunk (a query word downloads a small chunk
-  instead of ~25 KB), with Pagefind's own chunk-boundary rule (see `_bounds`);
+  instead of ~25 KB), with Pagefind's own chunk-boundary rule (see `_range`);
 - renames fragments to short ids derived from the shard's input digest and drops their `content`;
 - writes a page list with those ids and a constant word count.
 
-A word's page list holds page numbers as differences from the previous entry (`absolute_pages`),
-so the merge rebases the first entry of each shard's list on the pages before it.
+A word's page list holds its page numbers as differences from the previous entry's (the first
+from 0), so the merge rebases the first entry of each shard's list on the pages before it.
 
 All files are gzip(b"pagefind_dcd" + CBOR or JSON), as Pagefind writes them, named after their
 content (nginx caches pf_* files as immutable). The layout is Pagefind's internal one, so only the
@@ -74,38 +74,29 @@ def _prefix(a: str, b: str) -> tuple[str, str]:
     return a[: n + 1], b[: n + 1]
 
 
+def _range(prev_last: str | None, first: str, last: str, next_first: str | None) -> tuple[str, str]:
+    """The (from, to) Pagefind lists for a chunk holding words first..last, between the chunk that
+    ends in prev_last and the one that starts with next_first (None: no such chunk)."""
+    lo, hi = first, last
+    if prev_last is not None:
+        lo = _prefix(prev_last, first)[1]
+    if next_first is not None:
+        hi = _prefix(last, next_first)[0]
+        if hi < lo:  # Pagefind keeps a chunk's range non-empty: then the whole last word
+            hi = last
+    return lo, hi
+
+
 def _bounds(chunks: list[list]) -> list[tuple[str, str]]:
-    out = []
-    for i, ch in enumerate(chunks):
-        lo, hi = ch[0][0], ch[-1][0]
-        if i > 0:
-            lo = _prefix(chunks[i - 1][-1][0], ch[0][0])[1]
-        if i + 1 < len(chunks):
-            hi = _prefix(ch[-1][0], chunks[i + 1][0][0])[0]
-            if hi < lo:  # Pagefind keeps a chunk's range non-empty: then the whole last word
-                hi = ch[-1][0]
-        out.append((lo, hi))
-    return out
-
-
-def rechunk(words: list, chunk_locs: int = CHUNK_LOCS) -> list[list]:
-    """Words (sorted) cut into chunks of about chunk_locs locations; a chunk ends after the word
-    that passes the limit (Pagefind's rule), so one common word may make a chunk larger."""
-    chunks, cur, size = [], [], 0
-    for w in words:
-        cur.append(w)
-        size += sum(len(p[1]) for p in w[1])
-        if size > chunk_locs:
-            chunks.append(cur)
-            cur, size = [], 0
-    if cur:
-        chunks.append(cur)
-    return chunks
+    """`_range` of each chunk of a chunk list (words as Pagefind stores them: [word, pages, ...])."""
+    return [_range(chunks[i - 1][-1][0] if i else None, ch[0][0], ch[-1][0],
+                   chunks[i + 1][0][0] if i + 1 < len(chunks) else None) for i, ch in enumerate(chunks)]
 
 
 def _write_chunks(words, index_dir: Path, chunk_locs: int) -> list:
-    """Write (word, pages, *rest) entries, in word order, as index chunks of about chunk_locs
-    locations (`rechunk`, bounds as `_bounds`), holding one chunk at a time. Returns the chunk list."""
+    """Write (word, pages, *rest) entries, in word order, as index chunks, holding one chunk at a
+    time: a chunk ends after the word that takes it past chunk_locs locations (Pagefind's rule, so
+    one common word may make a chunk larger), its range as `_range`. Returns the chunk list."""
     out: list = []
     pending: list = []
     prev_last = None
@@ -113,13 +104,7 @@ def _write_chunks(words, index_dir: Path, chunk_locs: int) -> list:
 
     def flush(next_first):
         nonlocal pending, size, prev_last
-        lo, hi = pending[0][0], pending[-1][0]
-        if prev_last is not None:
-            lo = _prefix(prev_last, pending[0][0])[1]
-        if next_first is not None:
-            hi = _prefix(pending[-1][0], next_first)[0]
-            if hi < lo:  # as in _bounds
-                hi = pending[-1][0]
+        lo, hi = _range(prev_last, pending[0][0], pending[-1][0], next_first)
         blob = cbor2.dumps([pending])
         name = _name(blob, 12)
         (index_dir / f"{name}.pf_index").write_bytes(_pack(blob, CHUNK_LEVEL))
@@ -139,18 +124,22 @@ def _write_chunks(words, index_dir: Path, chunk_locs: int) -> list:
     return out
 
 
-def prepare_shard(bundle: Path, digest: str, chunk_locs: int = CHUNK_LOCS) -> None:
-    """Rewrite the Pagefind bundle in `bundle` in place (see the module docstring)."""
-    bundle = Path(bundle)
-    entry_file = bundle / "pagefind-entry.json"
-    entry = json.loads(entry_file.read_text(encoding="utf-8"))
+def _open(bundle: Path) -> tuple[dict, Path, list]:
+    """A bundle's entry, meta file and decoded meta, refused unless Pagefind wrote it in a supported version."""
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
     if entry.get("version") not in SUPPORTED_VERSIONS:
         raise SearchIndexError(f"不支持的 Pagefind 版本 {entry.get('version')}（支持：{'、'.join(sorted(SUPPORTED_VERSIONS))}）")
-    lang = entry["languages"][LANGUAGE]
-    meta_file = bundle / f"pagefind.{lang['hash']}.pf_meta"
+    meta_file = bundle / f"pagefind.{entry['languages'][LANGUAGE]['hash']}.pf_meta"
     meta = cbor2.loads(_read(meta_file))
     if meta[0] not in SUPPORTED_VERSIONS:
         raise SearchIndexError(f"不支持的 Pagefind 索引版本 {meta[0]}")
+    return entry, meta_file, meta
+
+
+def prepare_shard(bundle: Path, digest: str, chunk_locs: int = CHUNK_LOCS) -> None:
+    """Rewrite the Pagefind bundle in `bundle` in place (see the module docstring)."""
+    bundle = Path(bundle)
+    entry, meta_file, meta = _open(bundle)
     pages, index_chunks = meta[1], meta[2]
 
     # fragments: short ids, no token stream
@@ -180,8 +169,8 @@ def prepare_shard(bundle: Path, digest: str, chunk_locs: int = CHUNK_LOCS) -> No
     meta_hash = _name(blob)
     meta_file.unlink()
     (bundle / f"pagefind.{meta_hash}.pf_meta").write_bytes(_pack(blob))
-    lang["hash"] = meta_hash
-    entry_file.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    entry["languages"][LANGUAGE]["hash"] = meta_hash
+    (bundle / "pagefind-entry.json").write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------------- merging
@@ -192,13 +181,7 @@ LIBRARY_FILES = ("pagefind.js", "pagefind-worker.js", "wasm.*.pagefind")
 class _Shard:
     def __init__(self, bundle: Path):
         self.dir = Path(bundle)
-        self.entry = json.loads((self.dir / "pagefind-entry.json").read_text(encoding="utf-8"))
-        if self.entry.get("version") not in SUPPORTED_VERSIONS:
-            raise SearchIndexError(f"不支持的 Pagefind 版本 {self.entry.get('version')}（支持：{'、'.join(sorted(SUPPORTED_VERSIONS))}）")
-        h = self.entry["languages"][LANGUAGE]["hash"]
-        self.meta = cbor2.loads(_read(self.dir / f"pagefind.{h}.pf_meta"))
-        if self.meta[0] not in SUPPORTED_VERSIONS:
-            raise SearchIndexError(f"不支持的 Pagefind 索引版本 {self.meta[0]}")
+        self.entry, _, self.meta = _open(self.dir)
         if any(self.meta[4:]):
             raise SearchIndexError("搜索索引含有排序数据，无法合并")
 
@@ -215,18 +198,8 @@ class _Shard:
         return []
 
 
-def absolute_pages(pages: list, offset: int = 0) -> list:
-    """A word's page list as Pagefind 1.5 writes it holds each page number as the difference from
-    the previous entry's (the first from 0; locations stay as they are): the list with absolute
-    page numbers, plus offset."""
-    out, page = [], offset
-    for p in pages:
-        page += p[0]
-        out.append([page, *p[1:]])
-    return out
-
-
-def _link(src: Path, dst: Path) -> None:
+def link_or_copy(src, dst) -> None:
+    """A hard link (cached shards and bundles: no copying of thousands of files), else a copy."""
     import os
     import shutil
 
@@ -253,10 +226,10 @@ def merge_bundles(shards: list[Path], out: Path, chunk_locs: int = CHUNK_LOCS) -
         offsets.append(len(pages))
         pages.extend([pid, WORD_COUNT] for pid, _ in s.meta[1])
         for pid, _ in s.meta[1]:
-            _link(s.dir / "fragment" / f"{pid}.pf_fragment", out / "fragment" / f"{pid}.pf_fragment")
+            link_or_copy(s.dir / "fragment" / f"{pid}.pf_fragment", out / "fragment" / f"{pid}.pf_fragment")
 
     # words: k-way merge (ties: newest shard first), re-cut while streaming. Page numbers are stored
-    # as differences (absolute_pages), so a shard's list joins the previous one by rebasing its
+    # as differences (module docstring), so a shard's list joins the previous one by rebasing its
     # first entry on the last page number so far; the rest stay as they are.
     def stream(i: int):
         for w, p, last, rest in opened[i].words():
@@ -299,7 +272,7 @@ def merge_bundles(shards: list[Path], out: Path, chunk_locs: int = CHUNK_LOCS) -
     first = opened[0]
     for pattern in LIBRARY_FILES:
         for f in first.dir.glob(pattern):
-            _link(f, out / f.name)
+            link_or_copy(f, out / f.name)
     meta = [first.meta[0], pages, chunks_meta, filter_meta, *first.meta[4:]]
     blob = cbor2.dumps(meta)
     meta_hash = _name(blob)

@@ -457,15 +457,8 @@ def _index_shard(records: list[dict], out_dir: Path) -> None:
         dest.write_bytes(base64.b64decode(f["content"]))
 
 
-def _link_or_copy(src, dst):
-    try:
-        os.link(src, dst)  # cached shards: hard links, no copying of thousands of files
-    except OSError:
-        shutil.copy2(src, dst)
-
-
 def _link_tree(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst, dirs_exist_ok=True, copy_function=_link_or_copy)
+    shutil.copytree(src, dst, dirs_exist_ok=True, copy_function=pagefind_bundle.link_or_copy)
 
 
 def _merge(prepared: list[Path], digests: list[str], root: Path, cache: Path | None) -> dict:
