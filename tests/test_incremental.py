@@ -128,6 +128,58 @@ def test_body_only_edit_renders_one_page(world):
     assert result.rendered == 1, result.written
 
 
+def test_render_ahead_writes_the_edited_page_as_the_whole_build_will(world):
+    """The preview's first answer to an edit (SiteBuilder.render_ahead): the record's own page,
+    with the new text, byte for byte what the whole build writes next."""
+    from lxml import html as lxml_html
+
+    world.builder.as_of = world.as_of
+    assert world.builder.build().ok  # the last build of this process is the warm builder's
+    path = world.records() / "2024" / "jyj" / "2024-00003.md"
+    text = path.read_text(encoding="utf-8")
+    summary = re.search(r"^summary: (.*)$", text, re.M).group(1)
+    new = "预先生成的内容概述甲乙丙丁"
+    path.write_text(text.replace(f"summary: {summary}", f"summary: {new}", 1), encoding="utf-8")
+    index_no = re.search(r"^index_no: (.*)$", text, re.M).group(1).strip()
+    from disclosure.model.records import slug_for
+
+    url = f"records/{slug_for(index_no)}/"
+    world.builder.as_of = world.as_of
+    ahead = world.builder.render_ahead({path})
+    assert list(ahead) == [url]
+    page = world.site / url / "index.html"
+    assert page.read_bytes() == ahead[url]
+    visible = lxml_html.fromstring(page.read_bytes()).text_content()
+    assert new in visible
+    world.rebuild_and_compare()
+    assert page.read_bytes() == ahead[url]
+
+
+def test_render_ahead_leaves_new_files_and_errors_to_the_whole_build(world):
+    records = world.records() / "2024" / "jyj"
+    path = records / "2024-00003.md"
+    text = path.read_text(encoding="utf-8")
+    world.builder.as_of = world.as_of
+    assert world.builder.build().ok
+    edited = text.replace("summary: ", "summary: 再次修改，", 1)
+    path.write_text(edited, encoding="utf-8")
+    assert world.builder.render_ahead({path})  # a plain edit: ahead
+    # another builder's build came last: this builder's state is gone, nothing ahead
+    world.clean_build()
+    assert world.builder.render_ahead({path}) == {}
+    assert world.builder.build().ok
+    # a YAML error: nothing ahead (the whole build reports it)
+    path.write_text(text.replace("\ntitle: ", "\ntitle：", 1), encoding="utf-8")
+    assert world.builder.render_ahead({path}) == {}
+    path.write_text(text, encoding="utf-8")
+    # a file that was not a live record in the last build: a new page, new list entries
+    extra = records / "2024-00003-copy.md"
+    assert world.builder.render_ahead({extra}) == {}
+    # mkdocs.yml: everything may change
+    assert world.builder.render_ahead({world.config}) == {}
+    world.rebuild_and_compare()
+
+
 def test_add_a_record(world):
     src = world.records() / "2024" / "czj" / "2024-00001.md"
     text = src.read_text(encoding="utf-8")

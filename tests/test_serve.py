@@ -209,7 +209,31 @@ def test_edited_summary_appears_and_the_build_event_names_the_page(generated):
     builds = [d for k, d in got if k == "build"]
     assert builds and builds[-1]["ok"] is True
     assert any(d["all"] or url in d["written"] for d in builds), builds
+    deadline = time.monotonic() + 60  # the whole build follows the page written ahead
+    while "已更新" not in server.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert "已更新" in server.output()
+    # the record's own page was written ahead of the whole build, and said so
+    assert "已先更新修改的记录页面 1 个" in server.output()
+
+
+def test_a_listener_that_slept_through_two_builds_hears_of_both():
+    """The page written ahead of a build and the build itself are two generations; a listener
+    woken once after both must still be told the page was written."""
+    from disclosure.site.serve import State
+
+    state = State()
+    state.ok = True
+    state.finished(["/records/a/"], False)  # generation 1, the listener saw it
+    state.finished(["/records/b/"], False)  # 2: b's page ahead
+    state.finished(["/catalogue/"], True)  # 3: the whole build
+    told = state.event(since=1)
+    assert told["generation"] == 3 and told["assets"] is True
+    assert set(told["written"]) == {"/records/b/", "/catalogue/"}
+    assert state.event(since=2)["written"] == ["/catalogue/"]
+    for _ in range(State.KEEP + 1):
+        state.finished([], False)
+    assert state.event(since=1)["all"] is True  # older than the history: reload whatever is open
 
 
 def test_yaml_error_shows_the_chinese_error_page_then_clears(generated):

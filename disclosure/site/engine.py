@@ -71,6 +71,25 @@ class SiteBuilder:
         self.cache_site = cache_site  # build aside: the folder the output will be moved to
         self.builds = 0
         self.plan = None
+        self._portal = None  # (hook instance, its build id) of the last good build (render_ahead)
+
+    def render_ahead(self, changed) -> dict[str, bytes]:
+        """After the last build succeeded, the pages of the records in `changed` alone, written
+        in place: {site-relative URL: bytes}; {} when the change needs the whole build first (see
+        mkdocs_glue.Portal.render_ahead). The caller still runs build(changed) next, which
+        rewrites everything the edit touched; this only shows the edited record sooner."""
+        if self._portal is None or not changed or self._portal[0].build_id != self._portal[1]:
+            return {}
+        saved = os.environ.get("NO_MKDOCS_2_WARNING")
+        os.environ["NO_MKDOCS_2_WARNING"] = "1"
+        try:
+            return self._portal[0].render_ahead(changed, self.as_of)
+        except Exception as e:  # never fatal: the whole build follows and reports it
+            log.info(f"render_ahead: {type(e).__name__}: {e}")
+            return {}
+        finally:
+            if saved is None:
+                os.environ.pop("NO_MKDOCS_2_WARNING", None)
 
     def build(self, changed: set[Path] | None = None) -> BuildResult:
         from disclosure.site import mkdocs_glue
@@ -93,6 +112,9 @@ class SiteBuilder:
         seconds = time.perf_counter() - started
         corpus = outcome.corpus
         self.plan = outcome.plan if not outcome.error else None  # the last good build's page data (serve's index)
+        # the hook instance and its build: MkDocs loads a hook module once per process, so another
+        # builder's later build replaces that state (render_ahead then declines)
+        self._portal = (outcome.portal, outcome.portal.build_id) if outcome.portal and not outcome.error else None
         findings = list(corpus.findings) if corpus is not None else []
         errors = list(corpus.errors) if corpus is not None else []
         if outcome.error:

@@ -195,6 +195,7 @@ class Portal:
         self.parallel = command != "serve" and os.environ.get("DISCLOSURE_JOBS", "") != "1"
 
     def on_config(self, config):
+        self.build_id = getattr(self, "build_id", 0) + 1  # one hook instance serves every build of the process
         self.written, self.reused, self.rendered, self.keys, self.touched = [], 0, 0, {}, set()
         self.page_glob, self._renderer = None, None
         try:
@@ -406,6 +407,43 @@ class Portal:
                     cache.new[f.dest_uri] = (self.keys[i], sig)
         self.rendered += len(results)
 
+    def render_ahead(self, paths, as_of) -> dict[str, bytes]:
+        """The preview's first answer to an edit: the pages of the edited records alone, rendered
+        with the last build's config, nav and templates and written in place, before the whole
+        build (which re-plans every page and rewrites the lists, feeds and links). {url: bytes}.
+
+        Only for a plain edit of records that stay live under the same address, with no error in
+        the corpus; anything else (a new or deleted file, mkdocs.yml, a template, an error) is left
+        to the whole build: {}."""
+        if self.plan is None or not self.offloaded or getattr(self, "doc_files", None) is None:
+            return {}
+        from disclosure.site.planner import record_pages
+
+        before = {os.path.realpath(r.src_path): r for r in self.plan.corpus.live}
+        targets = sorted({os.path.realpath(p) for p in paths})
+        if not targets or any(t not in before for t in targets):
+            return {}
+        corpus = load_corpus(self.cfg, as_of or build_date(), config_path=self.config.config_file_path)
+        if corpus.errors:
+            return {}
+        live = {os.path.realpath(r.src_path): r for r in corpus.live}
+        if any(t not in live or live[t].slug != before[t].slug for t in targets):
+            return {}
+        files = {f.src_uri: f for f in self.offloaded}
+        pages = [p for p in record_pages(corpus, [live[t] for t in targets], self.plan) if p.src_uri in files]
+        site = Path(self.config.site_dir)
+        out = {}
+        by_src = self._pages
+        for page in pages:
+            file = files[page.src_uri]
+            by_src[page.src_uri] = page
+            file.content_string = page.markdown
+            data = self.renderer().render(file)
+            if data is not None:
+                write_bytes(site / file.dest_uri, data, True)
+                out[file.url] = data
+        return out
+
     def _incremental(self, site: Path) -> dict:
         """What an engine build writes of the outputs beside the pages: the feeds whose entries
         changed (the others are kept, or linked from the previous build), and which files the
@@ -527,6 +565,7 @@ class Outcome:
     reused: int = 0  # off-nav pages taken unchanged from the page cache
     rendered: int = 0  # off-nav pages rendered
     error: str | None = None  # the Chinese reason the build was refused or failed
+    portal: object = None  # the hook instance that built it (its state serves Portal.render_ahead)
 
 
 def portal_of(config) -> Portal | None:
@@ -647,6 +686,7 @@ def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, 
         config.plugins.on_shutdown()
         out.corpus = portal.corpus
         out.plan = portal.plan
+        out.portal = portal
         portal.pagecache = portal.previous = None
         if clean:
             if saved_mode is None:

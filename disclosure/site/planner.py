@@ -566,3 +566,20 @@ def annual_view(tables: dict) -> dict:
 
 def plan_site(corpus: Corpus, nav=None) -> SitePlan:
     return Planner(corpus, nav).build()
+
+
+def record_pages(corpus: Corpus, records: list, previous: SitePlan) -> list:
+    """The page data of `records` alone (live records of `corpus`), placed where `previous` put
+    them: its lists, its nav, so the breadcrumbs are those of a whole plan. What the preview
+    server renders first after an edit, ahead of the whole (incremental) build, which then
+    re-plans everything; equal to that plan's pages when the edit moved nothing else."""
+    planner = Planner(corpus)
+    planner.plan.nav = previous.nav
+    planner.plan.where = dict(previous.where)
+    out = []
+    for r in records:
+        planner.record_page(r)
+        page = planner.plan.pages[-1]
+        planner.finish(page, current=False)
+        out.append(page)
+    return out

@@ -19,6 +19,12 @@ What it does:
 - watches the records folder (`docs_dir`), mkdocs.yml, the theme and the site's override folder with
   `watchfiles`, and rebuilds after a burst of saves settles; a save during a rebuild queues exactly
   one more rebuild, with everything saved meanwhile;
+- an edit of published records shows in about a second: before the whole (incremental) build, the
+  build process re-reads the records (the validation cache makes that cheap) and renders the edited
+  records' own pages with the last build's config, nav and templates (`SiteBuilder.render_ahead`);
+  the browser showing one reloads then, and the lists, feeds and linking pages follow with the
+  whole build (which writes those pages again, with the same bytes: they are not reloaded twice).
+  A new or deleted file, mkdocs.yml, a template or an error in the records skips that step;
 - live reload: each served HTML response (never the file on disk, so the built folder is byte-for-byte
   a build) gets `<script src="/.portal-serve/reload.js?g=N" defer>` before `</head>`. The script
   listens to Server-Sent Events at `/.portal-serve/events` and reloads the page when a rebuild
@@ -151,13 +157,20 @@ def _builder_main(conn, config_file: str, site_dir: str, as_of, search: bool = F
             return
         _, changed, fresh = message
         started = time.perf_counter()
+        ahead: dict = {}
         try:
             if fresh or builder is None:
                 builder = make_builder(Path(config_file), Path(site_dir), as_of, search=False)
                 changed = None
+            elif changed:
+                # an edited record's own page first (about a second), then the whole build
+                ahead = builder.render_ahead(changed)
+                if ahead:
+                    conn.send({"ahead": True, "written": list(ahead), "seconds": time.perf_counter() - started})
             result = builder.build(changed)
             reply = {"ok": bool(result.ok), "errors": [_portable(e) for e in result.errors],
-                     "findings": [_portable(f) for f in result.findings], "written": [str(w) for w in result.written],
+                     "findings": [_portable(f) for f in result.findings],
+                     "written": [str(w) for w in result.written if not _same(Path(site_dir), str(w), ahead)],
                      "message": getattr(result, "message", "") or ""}
             if search and result.ok and builder.plan is not None:
                 reply["index_docs"] = str(_write_index_docs(builder.plan, Path(site_dir), bodies, result.written))
@@ -168,6 +181,18 @@ def _builder_main(conn, config_file: str, site_dir: str, as_of, search: bool = F
         reply["mkdocs"] = list(dict.fromkeys(CAPTURED.records))
         CAPTURED.records.clear()
         conn.send(reply)
+
+
+def _same(site_dir: Path, url: str, ahead: dict) -> bool:
+    """A page the whole build rewrote with the bytes render_ahead had already written (the browser
+    showing it need not reload again)."""
+    data = ahead.get(url)
+    if data is None:
+        return False
+    try:
+        return (site_dir / url / "index.html").read_bytes() == data
+    except OSError:
+        return False
 
 
 def _write_index_docs(plan, site_dir: Path, bodies: dict, written) -> Path:
@@ -215,23 +240,30 @@ class BuildProcess:
         self.proc.start()
         child.close()
 
-    def build(self, changed, fresh: bool) -> dict:
+    def build(self, changed, fresh: bool, on_ahead=None) -> dict:
+        """One build; `on_ahead(reply)` is called with the pages written ahead of it (an edited
+        record's own page, `SiteBuilder.render_ahead`) when the build process sends them."""
         if self.proc is None or not self.proc.is_alive():
             self._start()
             fresh = True
         self.conn.send(("build", changed, fresh))
-        while not self.conn.poll(0.25):  # short waits: the main thread stays responsive to Ctrl+C
-            if not self.proc.is_alive():
-                code = self.proc.exitcode
+        while True:
+            while not self.conn.poll(0.25):  # short waits: the main thread stays responsive to Ctrl+C
+                if not self.proc.is_alive():
+                    code = self.proc.exitcode
+                    self.proc = None
+                    return {"ok": False, "errors": [f"生成进程意外退出（退出码 {code}），保存任一文件可重试"],
+                            "findings": [], "written": [], "message": "", "seconds": 0.0, "mkdocs": []}
+            try:
+                reply = self.conn.recv()
+            except EOFError:
                 self.proc = None
-                return {"ok": False, "errors": [f"生成进程意外退出（退出码 {code}），保存任一文件可重试"],
-                        "findings": [], "written": [], "message": "", "seconds": 0.0, "mkdocs": []}
-        try:
-            return self.conn.recv()
-        except EOFError:
-            self.proc = None
-            return {"ok": False, "errors": ["生成进程意外退出，保存任一文件可重试"], "findings": [], "written": [],
-                    "message": "", "seconds": 0.0, "mkdocs": []}
+                return {"ok": False, "errors": ["生成进程意外退出，保存任一文件可重试"], "findings": [], "written": [],
+                        "message": "", "seconds": 0.0, "mkdocs": []}
+            if not reply.get("ahead"):
+                return reply
+            if on_ahead is not None:
+                on_ahead(reply)
 
     def close(self) -> None:
         if self.proc is None:
@@ -318,11 +350,31 @@ class State:
     assets_changed: bool = False
     stopping: bool = False
     cond: threading.Condition = field(default_factory=threading.Condition)
+    # (generation, URLs written, a stylesheet or script changed) of the last builds: a listener
+    # that slept through two of them (an edited record's page ahead, then the whole build) gets both
+    history: list = field(default_factory=list)
+    KEEP = 20
 
-    def event(self) -> dict:
-        urls = self.written_urls
+    def finished(self, urls: list[str], assets: bool) -> None:
+        """A build (or the pages written ahead of one) finished; the caller holds `cond`."""
+        self.generation += 1
+        self.written_urls, self.assets_changed = urls, assets
+        self.history = (self.history + [(self.generation, urls, assets)])[-self.KEEP:]
+
+    def event(self, since: int | None = None) -> dict:
+        """What a listener needs: the state and what was written after generation `since`
+        (default: by the last build alone)."""
+        if since is None or since >= self.generation - 1:
+            urls, assets = self.written_urls, self.assets_changed
+        else:
+            kept = [h for h in self.history if h[0] > since]
+            if not kept or kept[0][0] != since + 1:  # older than the history: everything may have changed
+                urls, assets = ["*"] * 2001, True
+            else:
+                urls = list(dict.fromkeys(u for h in kept for u in h[1]))
+                assets = any(h[2] for h in kept)
         return {"server": self.server_id, "generation": self.generation, "ok": self.ok,
-                "all": len(urls) > 2000, "written": [] if len(urls) > 2000 else urls, "assets": self.assets_changed}
+                "all": len(urls) > 2000, "written": [] if len(urls) > 2000 else urls, "assets": assets}
 
 
 def written_urls(written, site_dir: Path, mount: str) -> tuple[list[str], bool]:
@@ -485,7 +537,8 @@ class _Handler(SimpleHTTPRequestHandler):
                     state.cond.wait_for(lambda: state.stopping or state.generation != seen, timeout=15)
                     if state.stopping:
                         return
-                    changed, seen, data = state.generation != seen, state.generation, state.event()
+                    changed, data = state.generation != seen, state.event(since=seen)
+                    seen = state.generation
                 send("build", data) if changed else send("ping", None)
         except (BrokenPipeError, ConnectionResetError, OSError):
             return
@@ -722,7 +775,7 @@ class Preview:
             self.state.building = True
         started = time.perf_counter()
         saved = set(changed or ())
-        reply = self.builder.build(changed, fresh=config_changed)
+        reply = self.builder.build(changed, fresh=config_changed, on_ahead=self._ahead)
         ok, errors, findings = reply["ok"], reply["errors"], reply["findings"]
         written, message = reply["written"], reply["message"]
         seconds = time.perf_counter() - started
@@ -737,8 +790,7 @@ class Preview:
         urls, assets = written_urls(written, self.site_dir, self.mount)
         with self.state.cond:
             self.state.ok, self.state.problems, self.state.stale = ok, problems, False
-            self.state.written_urls, self.state.assets_changed = urls, assets
-            self.state.generation += 1
+            self.state.finished(urls, assets)
             self.state.building = False
             self.state.cond.notify_all()
         self.report(ok, errors, findings, written, seconds, message)
@@ -749,6 +801,16 @@ class Preview:
         for m in fresh:
             self.say("  MkDocs：" + m)
         self._mkdocs_seen |= set(fresh)
+
+    def _ahead(self, reply: dict) -> None:
+        """The edited records' own pages are written (the rest of the build is still running):
+        the browser showing one of them reloads now."""
+        urls, _ = written_urls(reply["written"], self.site_dir, self.mount)
+        with self.state.cond:
+            self.state.finished(urls, False)
+            self.state.cond.notify_all()
+        self.say(f"[{time.strftime('%H:%M:%S')}] 已先更新修改的记录页面 {len(urls)} 个，用时 {reply['seconds']:.1f} 秒；"
+                 "列表、订阅等其余页面正在更新……")
 
     def _template_problems(self) -> list[str]:
         """Templates saved since the last good build that do not parse: named with file and line.
