@@ -8,8 +8,9 @@ corpus (records only: benchmarks/generate.py writes no hand-written pages, so th
 - first page: from starting the server to one record page answering 200 (`disclosure serve` answers
   503 「正在生成预览」 until its first build is done);
 - one edit, N times (default 5): replace one record's `summary` with a unique sentence (as staff
-  correct a record), then poll that record's page every 0.1 s until the sentence appears; print each
-  latency and the median (for `disclosure serve` also the rebuild time it printed itself).
+  correct a record), then poll that record's page every 0.1 s until the sentence appears, and
+  `catalogue.json` (written last, by the whole build) every 0.5 s until it holds the sentence too;
+  print each latency and the medians (for `disclosure serve` also the rebuild time it printed).
 The record's bytes are put back afterwards; the server is stopped by its own process group.
 Targets (issue 12): first page ≤ 15 s, one edit visible ≤ 2 s at 10,000 records. Figures only.
 """
@@ -57,13 +58,14 @@ def fetch(url: str) -> str | None:
         return None
 
 
-def wait_for(url: str, needle: str | None, timeout: float) -> float | None:
-    start = time.perf_counter()
+def wait_for(url: str, needle: str | None, timeout: float, start: float | None = None,
+             every: float = 0.1) -> float | None:
+    start = time.perf_counter() if start is None else start
     while time.perf_counter() - start < timeout:
         body = fetch(url)
         if body is not None and (needle is None or needle in body):
             return time.perf_counter() - start
-        time.sleep(0.1)
+        time.sleep(every)
     return None
 
 
@@ -111,14 +113,19 @@ def run_server(server: str, site: Path, n: int, edits: int, timeout: float, paus
         to_record = None if first_record is None else time.perf_counter() - start
         print(f"  {server} serve, {n} records, {label}: first page (a record) after {fmt(to_record)} ({load()})",
               flush=True)
-        latencies = []
+        latencies, whole = [], []
         for i in range(edits if to_record is not None else 0):
             time.sleep(pause)  # staff do not save twice a second; lets the previous rebuild (and index) settle
             token = f"基准测试第{i + 1}次修改{time.time_ns() % 100000}"
             rec.write_text(re.sub(r"^summary: .*$", f"summary: {token}。", text, count=1, flags=re.M), encoding="utf-8")
-            t = wait_for(page, token, timeout)
+            saved = time.perf_counter()
+            t = wait_for(page, token, timeout, saved)
             latencies.append(t)
-            print(f"    edit {i + 1}: visible after {fmt(t)} ({load()})", flush=True)
+            # catalogue.json is written at the end of the whole build: every list, feed and link is current
+            t_all = wait_for(f"http://{addr}/catalogue.json", token, timeout, saved, every=0.5) if t else None
+            whole.append(t_all)
+            print(f"    edit {i + 1}: its page after {fmt(t)}, every page (catalogue.json) after {fmt(t_all)} "
+                  f"({load()})", flush=True)
         done = [t for t in latencies if t is not None]
         if server == "disclosure":
             time.sleep(1)
@@ -131,6 +138,9 @@ def run_server(server: str, site: Path, n: int, edits: int, timeout: float, paus
         if done:
             print(f"  {server} serve, {n} records: one edit visible, median of {len(done)}: "
                   f"{statistics.median(done):.1f} s (targets: ≤ 2 s at 10,000; first page ≤ 15 s)", flush=True)
+        if [t for t in whole if t is not None]:
+            print(f"  {server} serve, {n} records: every page current (lists, feeds), median: "
+                  f"{statistics.median([t for t in whole if t is not None]):.1f} s", flush=True)
     finally:
         rec.write_bytes(original)
         try:

@@ -91,6 +91,7 @@ class PortalConfig:
     calendar: WorkCalendar
     records_dir: str = "records"
     compliance_page: bool = False
+    feed_entries: int = 50  # entries per feed (0: every record)
     feeds: bool = True
     raw: dict = field(default_factory=dict)
 
@@ -257,6 +258,11 @@ def load_config(path: str | Path = "mkdocs.yml", mkdocs_cfg: dict | None = None)
     except (ValueError, TypeError, AttributeError) as e:
         raise ConfigError(f"{where}.calendar: 放假安排写法有误（日期用 YYYY-MM-DD）：{e}") from None
 
+    feed_entries = portal.get("feed_entries", 50)
+    if isinstance(feed_entries, bool) or not isinstance(feed_entries, int) or feed_entries < 0:
+        raise ConfigError(f"{where}.feed_entries: 每个订阅源的条数应为不小于 0 的整数（0 表示全部），"
+                          f"现在是「{feed_entries}」（修改方法：写成 feed_entries: 50）")
+
     cfg = PortalConfig(
         root=root,
         docs_dir=root / str(data.get("docs_dir", "docs")),
@@ -273,6 +279,7 @@ def load_config(path: str | Path = "mkdocs.yml", mkdocs_cfg: dict | None = None)
         calendar=calendar,
         records_dir=str(portal.get("records_dir", "records")),
         compliance_page=bool(portal.get("compliance_page", False)),
+        feed_entries=feed_entries,
         raw=portal,
     )
     for u in units:

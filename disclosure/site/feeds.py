@@ -13,7 +13,7 @@ from pathlib import Path
 
 from feedgen.feed import FeedGenerator
 
-from disclosure.site.planner import FeedSpec, SitePlan, record_url
+from disclosure.site.planner import FeedSpec, SitePlan, record_url, status_change
 from disclosure.model.corpus import SHANGHAI
 
 
@@ -32,32 +32,15 @@ def guid(index_no: str) -> str:
     return f"urn:gov-disclosure:{index_no}"
 
 
-STATUS_MARK = {"废止": "【已废止】", "失效": "【已失效】", "已修改": "【已修改】"}
-
-
-def status_change(r, c) -> tuple[str, dt.date | None]:
-    """(title mark, date of the change) for a record whose status changed since publication: 撤回, and for
-    normative documents 废止 (repeal date), 失效 (the day after 有效期至), 已修改 (the newest amending act's date)."""
-    if c.withdrawn(r):
-        return "【已撤回】", r.withdrawn.date
-    st = c.status(r)
-    if st == "废止":
-        return STATUS_MARK[st], r.repealed.date
-    if st == "失效":
-        return STATUS_MARK[st], r.expires + dt.timedelta(days=1)
-    if st == "已修改":
-        dates = [a.published for idx in r.amended_by if (a := c.by_index.get(idx)) and a.is_live(c.as_of)]
-        return STATUS_MARK[st], max(dates) if dates else None
-    return "", None
-
-
 def build_feed(spec: FeedSpec, plan: SitePlan, self_path: str) -> FeedGenerator:
     c = plan.corpus
     base = site_base(plan)
     fg = FeedGenerator()
     fg.id(f"urn:gov-disclosure-feed:{c.cfg.site_domain or c.cfg.office}:{spec.id}")
     fg.title(spec.title)
-    fg.description(f"{spec.title}（共 {len(spec.records)} 条，按发布日期由新到旧）")
+    shown = len(spec.records)
+    fg.description(f"{spec.title}（共 {spec.total} 条" + (f"，本订阅源为最近发布或有效性变化的 {shown} 条" if shown < spec.total else "")
+                   + "，按发布日期由新到旧）")
     fg.link(href=base + self_path, rel="self")
     fg.link(href=base + spec.page_url, rel="alternate")  # last: feedgen uses it as the RSS <link>
     fg.language("zh-CN")

@@ -188,14 +188,15 @@ def feed_keys(glob: str, plan) -> dict:
     and paths aside), its as-of-dependent state (撤回, 有效性 changes) and the feed's own title."""
     import dataclasses
 
-    from disclosure.site.feeds import status_change
+    from disclosure.site.planner import status_change
 
     c = plan.corpus
     names = None
     per_record: dict = {}
     out = {}
     for spec in plan.feeds:
-        h = hashlib.blake2b(f"{glob}|{spec.id}|{spec.title}|{spec.page_url}|{c.as_of}".encode(), digest_size=16)
+        h = hashlib.blake2b(f"{glob}|{spec.id}|{spec.title}|{spec.page_url}|{spec.total}|{c.as_of}".encode(),
+                            digest_size=16)
         for r in spec.records:
             d = per_record.get(id(r))
             if d is None:

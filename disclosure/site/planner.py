@@ -8,6 +8,7 @@ plan, so one pass over the records feeds every output.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -73,8 +74,9 @@ def nav_index(nav) -> dict:
 class FeedSpec:
     id: str  # file stem under feeds/: all, type-normative, unit-jyj, topic-t05
     title: str
-    records: list
+    records: list  # its entries (feed_entries of them at most), newest first by publication
     page_url: str  # the catalogue page that shows the same records
+    total: int = 0  # the records of that catalogue page (the feed holds the latest of them)
 
     @property
     def rss(self) -> str:
@@ -146,6 +148,40 @@ class SitePlan:
             seen.add(p)
             p = self.parent(p)
         return None
+
+
+STATUS_MARK = {"废止": "【已废止】", "失效": "【已失效】", "已修改": "【已修改】"}
+
+
+def status_change(r: Record, c: Corpus) -> tuple[str, dt.date | None]:
+    """(title mark, date of the change) for a record whose status changed since publication: 撤回, and for
+    normative documents 废止 (repeal date), 失效 (the day after 有效期至), 已修改 (the newest amending act's date)."""
+    if c.withdrawn(r):
+        return "【已撤回】", r.withdrawn.date
+    st = c.status(r)
+    if st == "废止":
+        return STATUS_MARK[st], r.repealed.date
+    if st == "失效":
+        return STATUS_MARK[st], r.expires + dt.timedelta(days=1)
+    if st == "已修改":
+        dates = [a.published for idx in r.amended_by if (a := c.by_index.get(idx)) and a.is_live(c.as_of)]
+        return STATUS_MARK[st], max(dates) if dates else None
+    return "", None
+
+
+def feed_entries(records: list, c: Corpus, limit: int) -> list:
+    """A feed's entries: the `limit` records (0: all) published or changed in status (撤回, 废止, 失效,
+    已修改) most recently, so a subscriber hears of an old document's repeal as of a new one; listed
+    newest first by publication, as the catalogue pages list them (`records` come in that order)."""
+    if not limit or len(records) <= limit:
+        return list(records)
+
+    def latest(r):
+        changed = status_change(r, c)[1]
+        return max(r.published, changed) if changed else r.published
+
+    keep = {id(r) for r in sorted(records, key=lambda r: (latest(r), r.published, r.index_no), reverse=True)[:limit]}
+    return [r for r in records if id(r) in keep]
 
 
 def topic_ids(taxonomy: dict) -> dict:
@@ -298,9 +334,9 @@ class Planner:
         self.feeds_page()
 
     def feeds_page(self):
-        rows = tuple({"title": f.title, "url": f.page_url, "count": len(f.records), "id": f.id, "rss": f.rss,
-                      "atom": f.atom} for f in self.plan.feeds)
-        self.page("feeds.md", "信息订阅", "feeds-page.html", {"feeds": rows},
+        rows = tuple({"title": f.title, "url": f.page_url, "count": len(f.records), "total": f.total, "id": f.id,
+                      "rss": f.rss, "atom": f.atom} for f in self.plan.feeds)
+        self.page("feeds.md", "信息订阅", "feeds-page.html", {"feeds": rows, "limit": self.cfg.feed_entries},
                   self.page_meta("信息订阅", feeds=self.feed_links("all")))
 
     def sitemap_page(self):
@@ -323,17 +359,22 @@ class Planner:
 
     def plan_feeds(self, live):
         site = self.cfg.site_name or self.cfg.office  # the all, type and topic feeds cover every unit
-        feeds = [FeedSpec("all", f"{site}：全部信息", live, "catalogue/")]
+
+        def spec(feed_id, title, records, page_url):
+            return FeedSpec(feed_id, title, feed_entries(records, self.c, self.cfg.feed_entries), page_url,
+                            total=len(records))
+
+        feeds = [spec("all", f"{site}：全部信息", live, "catalogue/")]
         for t, label in RECORD_TYPES.items():
-            feeds.append(FeedSpec(f"type-{t}", f"{site}：{label}", [r for r in live if r.type == t],
-                                  f"catalogue/type/{t}/"))
+            feeds.append(spec(f"type-{t}", f"{site}：{label}", [r for r in live if r.type == t],
+                              f"catalogue/type/{t}/"))
         for u in self.cfg.units:
-            feeds.append(FeedSpec(f"unit-{u.id}", f"{u.name}：政府信息公开", [r for r in live if r.issuer == u.id],
-                                  f"catalogue/unit/{u.id}/"))
+            feeds.append(spec(f"unit-{u.id}", f"{u.name}：政府信息公开", [r for r in live if r.issuer == u.id],
+                              f"catalogue/unit/{u.id}/"))
         for top, tid in self.topic_id.items():
             recs = [r for r in live if top_topic(r.topic) == top]
             if recs:
-                feeds.append(FeedSpec(f"topic-{tid}", f"{site}：{top}", recs, f"catalogue/topic/{tid}/"))
+                feeds.append(spec(f"topic-{tid}", f"{site}：{top}", recs, f"catalogue/topic/{tid}/"))
         self.plan.feeds = feeds
         self.feed_by_key = {f.id: f for f in feeds}
 
