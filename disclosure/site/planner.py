@@ -200,6 +200,7 @@ class Planner:
         self.plan = SitePlan(corpus, nav=nav_index(nav))
         self.topic_id = topic_ids(self.cfg.taxonomy)
         self.feed_by_key: dict = {}
+        self._rows: dict = {}  # id(record) → Row (the corpus keeps every record alive meanwhile)
 
     # ---------------------------------------------------------------- helpers
     def unit_name(self, r: Record) -> str:
@@ -241,6 +242,13 @@ class Planner:
 
     # ---------------------------------------------------------------- lists
     def row(self, r: Record) -> Row:
+        """A record's list row (frozen: one object serves every list it is in, ~5 per record)."""
+        row = self._rows.get(id(r))
+        if row is None:
+            row = self._rows[id(r)] = self._row(r)
+        return row
+
+    def _row(self, r: Record) -> Row:
         st = self.status(r)
         withdrawn = st == "已撤回"
         return Row(title=r.title, url=record_url(r), index_no=r.index_no, doc_no="" if withdrawn else r.doc_no,
@@ -364,15 +372,17 @@ class Planner:
             return FeedSpec(feed_id, title, feed_entries(records, self.c, self.cfg.feed_entries), page_url,
                             total=len(records))
 
+        by_type = self.c.group_live(lambda r: r.type)  # one pass each, in `live` order
+        by_unit = self.c.group_live(lambda r: r.issuer)
+        by_topic = self.c.group_live(lambda r: top_topic(r.topic))
         feeds = [spec("all", f"{site}：全部信息", live, "catalogue/")]
         for t, label in RECORD_TYPES.items():
-            feeds.append(spec(f"type-{t}", f"{site}：{label}", [r for r in live if r.type == t],
-                              f"catalogue/type/{t}/"))
+            feeds.append(spec(f"type-{t}", f"{site}：{label}", by_type.get(t, []), f"catalogue/type/{t}/"))
         for u in self.cfg.units:
-            feeds.append(spec(f"unit-{u.id}", f"{u.name}：政府信息公开", [r for r in live if r.issuer == u.id],
+            feeds.append(spec(f"unit-{u.id}", f"{u.name}：政府信息公开", by_unit.get(u.id, []),
                               f"catalogue/unit/{u.id}/"))
         for top, tid in self.topic_id.items():
-            recs = [r for r in live if top_topic(r.topic) == top]
+            recs = by_topic.get(top, [])
             if recs:
                 feeds.append(spec(f"topic-{tid}", f"{site}：{top}", recs, f"catalogue/topic/{tid}/"))
         self.plan.feeds = feeds
