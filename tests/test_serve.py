@@ -86,6 +86,18 @@ class Server:
         pytest.fail(f"{path} did not become as expected in {timeout} s; last answer "
                     f"{last[0] if last else None}:\n{(last[2][:2000] if last else '')}\n--- server output:\n{self.output()}")
 
+    def wait_built(self, timeout: float = WAIT) -> str:
+        """Until the first build is done (pages are served as it writes them, before that)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = self.output()
+            if re.search(r"已生成 \d+ 个页面|生成失败", out):
+                return out
+            if self.proc.poll() is not None:
+                pytest.fail(f"disclosure serve exited with {self.proc.returncode}:\n{out}")
+            time.sleep(0.2)
+        pytest.fail(f"the first build did not finish in {timeout} s:\n{self.output()}")
+
     def stop(self, sig=signal.SIGINT, timeout: float = 60) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
@@ -146,7 +158,7 @@ def test_first_page_injects_reload_script_only_in_responses(generated):
     assert not (site / "site").exists(), "the preview must not write the user's site/ folder"
     status, headers, js = get(server.base + reload_scripts(html)[0])
     assert status == 200 and headers["Content-Type"].startswith("text/javascript") and b"EventSource" in js
-    out = server.output()
+    out = server.wait_built()
     assert "end of life" not in out and "INFO" not in out and "WARNING" not in out
     assert re.search(r"已生成 \d+ 个页面", out), out
 
@@ -154,6 +166,7 @@ def test_first_page_injects_reload_script_only_in_responses(generated):
 def test_misses_get_the_404_page_and_index_files_their_types(generated):
     site, server = generated
     server.wait("/", lambda s, b: s == 200)
+    server.wait_built()  # until then a page not written yet answers 503, not 404
     status, headers, body = get(server.base + "/records/no-such-record/")
     assert status == 404 and headers["Content-Type"].startswith("text/html")
     assert reload_scripts(body.decode()) and "页面不存在" in lxml.html.fromstring(body).findtext(".//h1")
@@ -355,3 +368,47 @@ def test_demo_preview_matches_a_build_and_stops_on_sigterm(tmp_path, demo_site):
     finally:
         code = server.stop(signal.SIGTERM)
     assert code == 0 and "预览已停止" in server.output()
+
+
+def test_first_build_serves_each_page_once_it_is_written(tmp_path):
+    """A new preview folder: while the first build runs, a page it has written is served (200),
+    one it has not yet is 503 「正在生成预览」 (not the 404 page, which may exist already), asked
+    again after 3 s; once the build is done a miss is a 404."""
+    import urllib.error
+    import urllib.request
+
+    from disclosure.site.serve import Preview, _Handler, _Server
+
+    (tmp_path / "mkdocs.yml").write_text("site_name: 测试\n", encoding="utf-8")
+    preview = Preview(tmp_path / "mkdocs.yml", "127.0.0.1:8000", search=False)  # (the address is not bound here)
+    (preview.site_dir / "catalogue").mkdir(parents=True)
+    (preview.site_dir / "catalogue" / "index.html").write_text(
+        "<html><head></head><body>信息目录页</body></html>", encoding="utf-8")
+    (preview.site_dir / "404.html").write_text("<html><head></head><body>找不到页面</body></html>", encoding="utf-8")
+    httpd = _Server(("127.0.0.1", 0), _Handler)
+    httpd.preview = preview
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+
+    def get(path):
+        try:
+            with urllib.request.urlopen(base + path, timeout=5) as r:
+                return r.status, r.read().decode("utf-8"), r.headers
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode("utf-8"), e.headers
+
+    try:
+        assert preview.state.ok is None and not preview.state.stale
+        status, body, _ = get("/catalogue/")
+        assert status == 200 and "信息目录页" in body and "/.portal-serve/reload.js" in body
+        status, body, headers = get("/records/not-yet/")
+        assert status == 503 and "正在生成预览" in body and "找不到页面" not in body
+        assert headers["Retry-After"] == "3"
+        with preview.state.cond:
+            preview.state.ok = True
+            preview.state.finished([], False)
+        status, body, _ = get("/records/not-yet/")
+        assert status == 404 and "找不到页面" in body
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

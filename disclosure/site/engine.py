@@ -13,7 +13,9 @@ Interface (kept stable for the preview server):
   `site_dir` overrides the config's; `as_of` is the build date (default: DISCLOSURE_AS_OF, else
   today in Asia/Shanghai, re-read on every build); `search=False` skips the Pagefind index (the
   search page then finds nothing); `clean=True` ignores the caches (validation and pages) on every
-  build and writes them anew; `jobs` caps the worker processes (default: all cores).
+  build and writes them anew; `jobs` caps the worker processes (default: all cores); `atomic=True`
+  (keyword) writes every page beside and renames it over, even into an empty folder (the preview
+  serves pages while its first build writes them).
 - `build(changed=None) -> BuildResult`: builds into `site_dir` IN PLACE (the caller wanting an
   atomic swap builds into a fresh folder, as `disclosure.site.build.build_site` does). `changed`
   is a hint only (the paths the caller saw change); correctness never depends on it: every
@@ -60,13 +62,14 @@ class BuildResult:
 class SiteBuilder:
     def __init__(self, config_file: str | Path = "mkdocs.yml", site_dir: str | Path | None = None, *,
                  as_of: dt.date | None = None, search: bool = True, clean: bool = False, jobs: int | None = None,
-                 previous: str | Path | None = None, cache_site: str | Path | None = None):
+                 previous: str | Path | None = None, cache_site: str | Path | None = None, atomic: bool = False):
         self.config_file = Path(config_file)
         self.site_dir = Path(site_dir) if site_dir is not None else None
         self.as_of = as_of
         self.search = search
         self.clean = clean
         self.jobs = jobs
+        self.atomic = atomic  # pages written beside and renamed, even into an empty folder (a server reads it meanwhile)
         self.previous = previous  # build aside: the folder holding the last build (its unchanged pages are linked)
         self.cache_site = cache_site  # build aside: the folder the output will be moved to
         self.builds = 0
@@ -101,7 +104,8 @@ class SiteBuilder:
             os.environ["DISCLOSURE_SEARCH"] = "0"
         try:
             outcome = mkdocs_glue.run_build(self.config_file, self.site_dir, as_of=self.as_of, jobs=self.jobs,
-                                            clean=self.clean, previous=self.previous, cache_site=self.cache_site)
+                                            clean=self.clean, previous=self.previous, cache_site=self.cache_site,
+                                            atomic=self.atomic)
         finally:
             for k, v in saved.items():
                 if v is None:

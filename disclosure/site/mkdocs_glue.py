@@ -588,7 +588,7 @@ def config_error_text(config_file, e: Exception) -> str:
 
 
 def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, previous=None,
-              cache_site=None) -> Outcome:
+              cache_site=None, atomic=False) -> Outcome:
     """One build of `config_file` into `site_dir`, as `mkdocs.commands.build.build` does it, but:
 
     - the output folder is not emptied: when it already holds a build (`previous` is None or the
@@ -598,7 +598,9 @@ def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, 
     - `previous`: another folder holding the last build (disclosure build builds aside): unchanged
       off-nav pages are hard-linked from there;
     - the page cache (pagecache.py) decides what is unchanged; `cache_site` names the folder the
-      files will finally live in (default `site_dir`); `clean=True` ignores the caches.
+      files will finally live in (default `site_dir`); `clean=True` ignores the caches;
+    - `atomic`: pages are written beside and renamed over even in an empty folder (a reader never
+      sees half a page while this build runs).
     """
     from mkdocs.commands.build import _build_extra_template, _build_page, _build_theme_template
     from mkdocs.config import load_config as load_mkdocs_config
@@ -631,7 +633,7 @@ def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, 
     if mode != "off":
         cache = PageCache(root, Path(cache_site or site), read=mode == "on" and not clean and previous is not None)
     portal.as_of, portal.jobs, portal.corpus = as_of, jobs, None
-    portal.pagecache, portal.previous, portal.replace_files = cache, previous, reuse
+    portal.pagecache, portal.previous, portal.replace_files = cache, previous, reuse or atomic
     config.plugins.on_startup(command="build", dirty=False)
     try:
         config = config.plugins.on_config(config)

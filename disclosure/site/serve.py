@@ -37,7 +37,10 @@ What it does:
   field, problem, fix and the lines around it. It clears by itself once the file is fixed, since the
   next build sends the event that reloads it. Before the first build finishes, the pages of the
   previous session are served (those the build rewrites reload when it is done), or, in a new
-  folder, pages answer 503 「正在生成预览」 and reload when it is done: the browser never waits on a build;
+  folder, each page as soon as the first build has written it (every page is written beside and
+  renamed over, so none is seen half-written; the navigation pages come first, before the record
+  pages and lists): until then it answers 503 「正在生成预览」 and asks again every 3 seconds. The
+  browser never waits on a build;
 - terminal: each rebuild prints the findings that are new since the previous build in full, a one-line
   count of the rest, the time taken and the number of pages written; MkDocs' own log lines are not
   shown (Material's MkDocs-2 banner is silenced by NO_MKDOCS_2_WARNING).
@@ -124,7 +127,7 @@ def security_headers() -> list[tuple[str, str]]:
 def make_builder(config_file: Path, site_dir: Path, as_of, search: bool):
     from disclosure.site.engine import SiteBuilder
 
-    return SiteBuilder(str(config_file), str(site_dir), as_of=as_of, search=search)
+    return SiteBuilder(str(config_file), str(site_dir), as_of=as_of, search=search, atomic=True)
 
 
 def _builder_main(conn, config_file: str, site_dir: str, as_of, search: bool = False) -> None:
@@ -482,9 +485,8 @@ class _Handler(SimpleHTTPRequestHandler):
         with preview.state.cond:
             ok, generation, problems = preview.state.ok, preview.state.generation, preview.state.problems
             stale = preview.state.stale
-        if ok is None and not stale:
-            body = preview.page("building.html", generation=generation)
-            return self._send(HTTPStatus.SERVICE_UNAVAILABLE, body, MIME[".html"], head, [("Retry-After", "1")])
+        if ok is None and not stale and (target is None or status != HTTPStatus.OK):
+            return self._building(head)
         if ok is False:
             body = preview.page("error.html", generation=generation, problems=problems)
             return self._send(HTTPStatus.INTERNAL_SERVER_ERROR, body, MIME[".html"], head)
@@ -496,8 +498,17 @@ class _Handler(SimpleHTTPRequestHandler):
             return self._not_found(head)
         self._send(status, inject(body, preview.script_tag(generation)), MIME[".html"], head)
 
+    def _building(self, head: bool):
+        """The first build of a new preview folder has not written this page yet: 503, and the
+        page asks again every few seconds (pages appear as the build writes them)."""
+        preview = self.server.preview
+        body = preview.page("building.html", generation=preview.state.generation)
+        return self._send(HTTPStatus.SERVICE_UNAVAILABLE, body, MIME[".html"], head, [("Retry-After", "3")])
+
     def _not_found(self, head: bool):
         preview = self.server.preview
+        if preview.state.ok is None and not preview.state.stale:
+            return self._building(head)  # not a miss yet: the first build may still write it
         page = preview.site_dir / "404.html"
         if page.is_file() or preview.state.ok is not True and not preview.state.stale:
             return self._html(page if page.is_file() else None, HTTPStatus.NOT_FOUND, head)

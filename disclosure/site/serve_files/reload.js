@@ -18,6 +18,8 @@
   }
 
   var source = new EventSource("/.portal-serve/events");
+  // the first build writes pages as it goes: a page not written yet asks again every 3 seconds
+  if (building) setTimeout(reload, 3000);
   source.addEventListener("hello", function (event) {
     var state = JSON.parse(event.data);
     if (server !== null && state.server !== server) return reload(); // the server was restarted
