@@ -5,8 +5,9 @@
 
 For each server — `mkdocs serve` (the old way) and `disclosure serve --dev-addr` — on each generated
 corpus (records only: benchmarks/generate.py writes no hand-written pages, so there is no home page):
-- first page: from starting the server to one record page answering 200 (`disclosure serve` answers
-  503 「正在生成预览」 until its first build is done);
+- first page: from starting the server to 信息目录 (`catalogue/`, a nav page) answering 200, and to
+  one record's page (`disclosure serve` serves each page as soon as its first build wrote it, 503
+  「正在生成预览」 before);
 - one edit, N times (default 5): replace one record's `summary` with a unique sentence (as staff
   correct a record), then poll that record's page every 0.1 s until the sentence appears, and
   `catalogue.json` (written last, by the whole build) every 0.5 s until it holds the sentence too;
@@ -78,6 +79,14 @@ def command(server: str, addr: str) -> list[str] | None:
     return [PY, "-m", "disclosure.cli", "serve", "--dev-addr", addr, "--as-of", AS_OF, *EXTRA]
 
 
+def list_page(site: Path, slug: str) -> str | None:
+    """A page of the record's year list (catalogue/year/…) that links it, from the preview folder."""
+    for page in sorted((site / "catalogue" / "year").glob("*/**/index.html")):
+        if f"records/{slug}/" in page.read_text(encoding="utf-8"):
+            return page.parent.relative_to(site).as_posix() + "/"
+    return None
+
+
 def fmt(t: float | None) -> str:
     return "timeout" if t is None else f"{t:.1f} s"
 
@@ -108,12 +117,17 @@ def run_server(server: str, site: Path, n: int, edits: int, timeout: float, paus
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=site, env=env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        # the generated corpus has records only (no hand-written index.md): the first page is a record's
-        first_record = wait_for(page, None, timeout)
-        to_record = None if first_record is None else time.perf_counter() - start
-        print(f"  {server} serve, {n} records, {label}: first page (a record) after {fmt(to_record)} ({load()})",
-              flush=True)
-        latencies, whole = [], []
+        # the generated corpus has no hand-written pages (no home page): the first page is 信息目录
+        # (catalogue/, a nav page, what staff open from the header), then one record's page
+        to_catalogue = wait_for(f"http://{addr}/catalogue/", None, timeout, start, every=0.2)
+        to_record = wait_for(page, None, timeout, start, every=0.2)
+        # catalogue.json is written last: the whole first build is done (edits before it wait for it)
+        to_all = wait_for(f"http://{addr}/catalogue.json", None, timeout, start, every=0.5) if to_record else None
+        print(f"  {server} serve, {n} records, {label}: first page (信息目录) after {fmt(to_catalogue)}, "
+              f"a record's page after {fmt(to_record)}, every page after {fmt(to_all)} ({load()})", flush=True)
+        listing = list_page(site / ".cache" / "serve-site", slug_for(index_no)) if server == "disclosure" else None
+        list_url = f"http://{addr}/{listing}" if listing else None
+        latencies, whole, lists = [], [], []
         for i in range(edits if to_record is not None else 0):
             time.sleep(pause)  # staff do not save twice a second; lets the previous rebuild (and index) settle
             token = f"基准测试第{i + 1}次修改{time.time_ns() % 100000}"
@@ -121,11 +135,13 @@ def run_server(server: str, site: Path, n: int, edits: int, timeout: float, paus
             saved = time.perf_counter()
             t = wait_for(page, token, timeout, saved)
             latencies.append(t)
+            t_list = wait_for(list_url, token, timeout, saved) if t and list_url else None
+            lists.append(t_list)
             # catalogue.json is written at the end of the whole build: every list, feed and link is current
             t_all = wait_for(f"http://{addr}/catalogue.json", token, timeout, saved, every=0.5) if t else None
             whole.append(t_all)
-            print(f"    edit {i + 1}: its page after {fmt(t)}, every page (catalogue.json) after {fmt(t_all)} "
-                  f"({load()})", flush=True)
+            print(f"    edit {i + 1}: its page after {fmt(t)}, a list showing it ({listing}) after {fmt(t_list)}, "
+                  f"every page (catalogue.json) after {fmt(t_all)} ({load()})", flush=True)
         done = [t for t in latencies if t is not None]
         if server == "disclosure":
             time.sleep(1)
@@ -138,6 +154,9 @@ def run_server(server: str, site: Path, n: int, edits: int, timeout: float, paus
         if done:
             print(f"  {server} serve, {n} records: one edit visible, median of {len(done)}: "
                   f"{statistics.median(done):.1f} s (targets: ≤ 2 s at 10,000; first page ≤ 15 s)", flush=True)
+        if [t for t in lists if t is not None]:
+            print(f"  {server} serve, {n} records: a list showing the record current, median: "
+                  f"{statistics.median([t for t in lists if t is not None]):.1f} s", flush=True)
         if [t for t in whole if t is not None]:
             print(f"  {server} serve, {n} records: every page current (lists, feeds), median: "
                   f"{statistics.median([t for t in whole if t is not None]):.1f} s", flush=True)

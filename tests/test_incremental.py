@@ -146,13 +146,35 @@ def test_render_ahead_writes_the_edited_page_as_the_whole_build_will(world):
     url = f"records/{slug_for(index_no)}/"
     world.builder.as_of = world.as_of
     ahead = world.builder.render_ahead({path})
-    assert list(ahead) == [url]
+    # its own page first, then the off-nav list pages showing its row (the summary only changed)
+    assert list(ahead)[0] == url
+    lists = list(ahead)[1:]
+    assert lists and all(u.startswith(("catalogue/", "xxgk/")) for u in lists), lists
+    for u in lists:
+        links = lxml_html.fromstring(ahead[u]).xpath("//a/@href")
+        assert any(h.rstrip("/").endswith(url.rstrip("/").rpartition("/")[2]) for h in links), u
     page = world.site / url / "index.html"
     assert page.read_bytes() == ahead[url]
     visible = lxml_html.fromstring(page.read_bytes()).text_content()
     assert new in visible
     world.rebuild_and_compare()
-    assert page.read_bytes() == ahead[url]
+    for u, data in ahead.items():  # what the whole build wrote, byte for byte
+        assert (world.site / u / "index.html").read_bytes() == data, u
+
+
+def test_render_ahead_keeps_lists_for_the_whole_build_when_a_record_moves(world):
+    """A new publication date moves the record in every list: its own page ahead, the lists not."""
+    world.builder.as_of = world.as_of
+    assert world.builder.build().ok
+    path = world.records() / "2024" / "jyj" / "2024-00003.md"
+    text = path.read_text(encoding="utf-8")
+    published = re.search(r"^published: (.*)$", text, re.M).group(1).strip()
+    day = dt.date.fromisoformat(published) + dt.timedelta(days=1)
+    path.write_text(text.replace(f"published: {published}", f"published: {day}", 1), encoding="utf-8")
+    ahead = world.builder.render_ahead({path})
+    assert [u for u in ahead if u.startswith("records/")] == list(ahead) and len(ahead) == 1
+    path.write_text(text, encoding="utf-8")
+    world.rebuild_and_compare()
 
 
 def test_render_ahead_leaves_new_files_and_errors_to_the_whole_build(world):

@@ -408,16 +408,18 @@ class Portal:
         self.rendered += len(results)
 
     def render_ahead(self, paths, as_of) -> dict[str, bytes]:
-        """The preview's first answer to an edit: the pages of the edited records alone, rendered
-        with the last build's config, nav and templates and written in place, before the whole
-        build (which re-plans every page and rewrites the lists, feeds and links). {url: bytes}.
+        """The preview's first answer to an edit: the pages of the edited records, and when the
+        edit kept each record's place in the lists (planner.same_place: a title, summary or 文号
+        corrected) the off-nav list pages showing its row, rendered with the last build's config,
+        nav and templates and written in place, before the whole build (which re-plans every page
+        and rewrites the rest: nav pages, feeds, linking pages). {url: bytes}.
 
         Only for a plain edit of records that stay live under the same address, with no error in
         the corpus; anything else (a new or deleted file, mkdocs.yml, a template, an error) is left
         to the whole build: {}."""
         if self.plan is None or not self.offloaded or getattr(self, "doc_files", None) is None:
             return {}
-        from disclosure.site.planner import record_pages
+        from disclosure.site.planner import record_pages, relisted_pages, same_place
 
         before = {os.path.realpath(r.src_path): r for r in self.plan.corpus.live}
         targets = sorted({os.path.realpath(p) for p in paths})
@@ -430,7 +432,11 @@ class Portal:
         if any(t not in live or live[t].slug != before[t].slug for t in targets):
             return {}
         files = {f.src_uri: f for f in self.offloaded}
-        pages = [p for p in record_pages(corpus, [live[t] for t in targets], self.plan) if p.src_uri in files]
+        edited = [live[t] for t in targets]
+        pages = record_pages(corpus, edited, self.plan)
+        if all(same_place(before[t], live[t], self.plan.corpus, corpus) for t in targets):
+            pages += relisted_pages(corpus, edited, self.plan)  # the off-nav lists showing their rows
+        pages = [p for p in pages if p.src_uri in files]
         site = Path(self.config.site_dir)
         out = {}
         by_src = self._pages

@@ -619,6 +619,39 @@ def plan_site(corpus: Corpus, nav=None) -> SitePlan:
     return Planner(corpus, nav).build()
 
 
+# what decides which lists show a record, where, and with which status (its own or another's)
+PLACE_FIELDS = ("published", "type", "issuer", "topic", "column", "withdrawn", "repealed", "expires",
+                "effective", "amends", "amended_by", "interprets", "related", "index_no")
+
+
+def same_place(old: Record, new: Record, old_corpus: Corpus, new_corpus: Corpus) -> bool:
+    """An edit that leaves every list as it was but for this record's own row (a title, a summary, a
+    文号 corrected): the same lists, the same order, the same status here and elsewhere."""
+    return (all(getattr(old, f) == getattr(new, f) for f in PLACE_FIELDS)
+            and old_corpus.status(old) == new_corpus.status(new)
+            and old_corpus.withdrawn(old) == new_corpus.withdrawn(new))
+
+
+def relisted_pages(corpus: Corpus, records: list, previous: SitePlan) -> list:
+    """The list pages of `previous` that show `records`, with those rows as `corpus` has them now
+    (for records whose edit kept their place: `same_place`). The preview's lists ahead of the
+    whole build; equal to the whole plan's list pages when nothing else changed."""
+    import dataclasses
+
+    planner = Planner(corpus)
+    rows = {record_url(r): planner.row(r) for r in records}
+    out = []
+    for page in previous.pages:
+        listing = page.data.get("listing") if isinstance(page.data, dict) else None
+        if not isinstance(listing, Listing) or not any(x.url in rows for x in listing.rows):
+            continue
+        new_rows = tuple(rows.get(x.url, x) for x in listing.rows)
+        new_listing = dataclasses.replace(listing, rows=new_rows, show_doc_no=any(x.doc_no for x in new_rows),
+                                          show_status=any(x.status for x in new_rows))
+        out.append(dataclasses.replace(page, data={**page.data, "listing": new_listing}))
+    return out
+
+
 def record_pages(corpus: Corpus, records: list, previous: SitePlan) -> list:
     """The page data of `records` alone (live records of `corpus`), placed where `previous` put
     them: its lists, its nav, so the breadcrumbs are those of a whole plan. What the preview

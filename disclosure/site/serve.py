@@ -21,9 +21,11 @@ What it does:
   one more rebuild, with everything saved meanwhile;
 - an edit of published records shows in about a second: before the whole (incremental) build, the
   build process re-reads the records (the validation cache makes that cheap) and renders the edited
-  records' own pages with the last build's config, nav and templates (`SiteBuilder.render_ahead`);
-  the browser showing one reloads then, and the lists, feeds and linking pages follow with the
-  whole build (which writes those pages again, with the same bytes: they are not reloaded twice).
+  records' own pages with the last build's config, nav and templates (`SiteBuilder.render_ahead`),
+  and, when the edit kept the record's place in the lists (a title, summary or 文号 corrected), the
+  list pages showing its row; the browser showing one reloads then, and the nav pages, feeds and
+  linking pages follow with the whole build (which writes the pages ahead again, with the same
+  bytes: they are not reloaded twice).
   A new or deleted file, mkdocs.yml, a template or an error in the records skips that step;
 - live reload: each served HTML response (never the file on disk, so the built folder is byte-for-byte
   a build) gets `<script src="/.portal-serve/reload.js?g=N" defer>` before `</head>`. The script
@@ -820,8 +822,8 @@ class Preview:
         with self.state.cond:
             self.state.finished(urls, False)
             self.state.cond.notify_all()
-        self.say(f"[{time.strftime('%H:%M:%S')}] 已先更新修改的记录页面 {len(urls)} 个，用时 {reply['seconds']:.1f} 秒；"
-                 "列表、订阅等其余页面正在更新……")
+        self.say(f"[{time.strftime('%H:%M:%S')}] 已先更新修改的记录及列出它的页面 {len(urls)} 个，用时 {reply['seconds']:.1f} 秒；"
+                 "其余页面（导航页、订阅、相关链接）正在更新……")
 
     def _template_problems(self) -> list[str]:
         """Templates saved since the last good build that do not parse: named with file and line.
