@@ -8,6 +8,7 @@ Interface (kept stable for the preview server):
     result = builder.build()                 # first build: everything
     result = builder.build(changed={path})   # later builds: only what changed is rendered again
     result.ok, result.errors, result.findings, result.written, result.seconds, result.message
+    ahead = builder.render_ahead({path})     # the preview: an edited record's pages first, then build()
 
 - `SiteBuilder(config_file, site_dir=None, *, as_of=None, search=True, clean=False, jobs=None)`:
   `site_dir` overrides the config's; `as_of` is the build date (default: DISCLOSURE_AS_OF, else
@@ -77,8 +78,9 @@ class SiteBuilder:
         self._portal = None  # (hook instance, its build id) of the last good build (render_ahead)
 
     def render_ahead(self, changed) -> dict[str, bytes]:
-        """After the last build succeeded, the pages of the records in `changed` alone, written
-        in place: {site-relative URL: bytes}; {} when the change needs the whole build first (see
+        """After the last build succeeded, the pages of the records in `changed` (and the list
+        pages showing their rows, when the edit kept their place), written in place:
+        {site-relative URL: bytes}; {} when the change needs the whole build first (see
         mkdocs_glue.Portal.render_ahead). The caller still runs build(changed) next, which
         rewrites everything the edit touched; this only shows the edited record sooner."""
         if self._portal is None or not changed or self._portal[0].build_id != self._portal[1]:
@@ -93,6 +95,8 @@ class SiteBuilder:
         finally:
             if saved is None:
                 os.environ.pop("NO_MKDOCS_2_WARNING", None)
+            else:
+                os.environ["NO_MKDOCS_2_WARNING"] = saved
 
     def build(self, changed: set[Path] | None = None) -> BuildResult:
         from disclosure.site import mkdocs_glue
