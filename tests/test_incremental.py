@@ -337,19 +337,37 @@ def test_search_input_of_reused_pages_equals_a_rendered_build(tmp_path, monkeypa
         fed.append({d.url: d.body for d in docs})
         return None  # nothing to wait for
 
+    read_back = []
+    original = search.body_from_page
+
+    def counting_body_from_page(path):
+        read_back.append(path)
+        return original(path)
+
     monkeypatch.setattr(search, "start_index", fake_start_index)
+    monkeypatch.setattr(search, "body_from_page", counting_body_from_page)
     monkeypatch.setenv("DISCLOSURE_CACHE_DIR", str(tmp_path / "cache"))
     config = copy_site_source(tmp_path / "src")
     builder = SiteBuilder(config, tmp_path / "site", as_of=DAY, search=True)
     first = builder.build()
     rec = next((tmp_path / "src" / "content" / "records").rglob("*.md"))
     rec.write_text(rec.read_text(encoding="utf-8") + "\n补充说明：本段为增量生成测试所加。\n", encoding="utf-8")
+    read_back.clear()
     second = builder.build({rec})
     assert first.ok and second.ok and len(fed) == 2
     assert second.rendered < first.rendered  # the cache was used: most record pages were not rendered
     changed = [u for u in fed[0] if fed[0][u] != fed[1].get(u)]
     assert len(changed) == 1 and "增量生成测试" in fed[1][changed[0]]
     assert all(fed[1][u] for u in fed[1] if fed[0][u])  # no reused page lost its body
+    # the reused pages' bodies came from the kept bodies (keyed on the page key), not from parsing them
+    assert read_back == []
+    # without the kept bodies they are read back from the pages, and are the same
+    kept = list(tmp_path.rglob(search.BODIES_FILE))
+    assert len(kept) == 1
+    kept[0].unlink()
+    third = builder.build()
+    assert third.ok and third.rendered == 0 and len(read_back) > 10
+    assert fed[2] == fed[1]
 
 
 def test_search_shards_are_cached_by_default(tmp_path, monkeypatch):

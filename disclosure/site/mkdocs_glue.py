@@ -539,11 +539,21 @@ class Portal:
         # only records are indexed: index them while the lists, sitemap and feeds are written
         indexing = None
         if search and self.search_capture:
-            from disclosure.site.search import docs_from_plan
+            from disclosure.site.search import docs_from_plan, load_bodies, save_bodies
 
-            docs = docs_from_plan(self.plan, self.search_capture.collect(), site_dir)
-            indexing = start_index(docs, site_dir, self.search_cache(config),
-                                   jobs=int(os.environ.get("DISCLOSURE_JOBS") or 0) or 2)
+            cache_dir = self.search_cache(config)
+            bodies = self.search_capture.collect()  # the record pages rendered now
+            # the pages the page cache reused: their body text as the last build captured it (same key)
+            keyed = {self.offloaded[i].src_uri: self.keys[i] for i in records if i in self.keys}
+            kept = load_bodies(cache_dir) if keyed else {}
+            for src, key in keyed.items():
+                if src not in bodies and key in kept:
+                    bodies[src] = kept[key]
+            docs = docs_from_plan(self.plan, bodies, site_dir)  # others are read back from their page
+            if keyed:
+                by_src = {f"records/{r.slug}.md": d.body for r, d in zip(self.plan.corpus.live, docs)}
+                save_bodies(cache_dir, {key: by_src[src] for src, key in keyed.items() if src in by_src})
+            indexing = start_index(docs, site_dir, cache_dir, jobs=int(os.environ.get("DISCLOSURE_JOBS") or 0) or 2)
         try:
             self.render_offloaded(rest)
             log.info(f"政府信息公开：目录外页面 {len(self.offloaded)} 个，生成 {self.rendered} 个、沿用未变的 {self.reused} 个，"
