@@ -402,3 +402,24 @@ def test_search_shards_are_cached_by_default(tmp_path, monkeypatch):
     shutil.rmtree(cache)
     assert SiteBuilder(config, tmp_path / "site2", as_of=DAY, search=True).build().ok
     assert not cache.exists()
+
+
+def test_bodies_without_search_equal_the_pages(tmp_path, monkeypatch):
+    """SiteBuilder(search=False, bodies=True) (the preview's first build) hands over every live record
+    page's body text: what reading each written page back gives, with no index run."""
+    import disclosure.site.search as search
+    from disclosure.site.engine import SiteBuilder
+
+    started = []
+    monkeypatch.setattr(search, "start_index", lambda *a, **k: started.append(a))
+    monkeypatch.setenv("DISCLOSURE_CACHE_DIR", str(tmp_path / "cache"))
+    config = copy_site_source(tmp_path / "src")
+    result = SiteBuilder(config, tmp_path / "site", as_of=DAY, search=False, bodies=True).build()
+    assert result.ok and result.bodies and not started
+    pages = sorted((tmp_path / "site" / "records").glob("*/index.html"))
+    assert sorted(result.bodies) == sorted(f"records/{p.parent.name}.md" for p in pages)
+    for p in pages:
+        assert result.bodies[f"records/{p.parent.name}.md"] == search.body_from_page(p)
+    assert any(result.bodies.values())
+    plain = SiteBuilder(config, tmp_path / "site2", as_of=DAY, search=False).build()
+    assert plain.ok and plain.bodies is None

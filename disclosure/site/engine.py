@@ -16,7 +16,8 @@ Interface (kept stable for the preview server):
   search page then finds nothing); `clean=True` ignores the caches (validation and pages) on every
   build and writes them anew; `jobs` caps the worker processes (default: all cores); `atomic=True`
   (keyword) writes every page beside and renames it over, even into an empty folder (the preview
-  serves pages while its first build writes them).
+  serves pages while its first build writes them); `bodies=True` (keyword) captures each record
+  page's body text even with `search=False` (`BuildResult.bodies`: the preview indexes them itself).
 - `build(changed=None) -> BuildResult`: builds into `site_dir` IN PLACE (the caller wanting an
   atomic swap builds into a fresh folder, as `disclosure.site.build.build_site` does). `changed`
   is a hint only (the paths the caller saw change); correctness never depends on it: every
@@ -58,18 +59,21 @@ class BuildResult:
     message: str = ""  # Chinese summary, or the abort message
     rendered: int = 0  # off-nav pages rendered this time (the rest came from the page cache)
     reused: int = 0  # off-nav pages kept from the previous build (unchanged key and file)
+    bodies: dict | None = None  # record page src_uri → body text as indexed (search or bodies=True)
 
 
 class SiteBuilder:
     def __init__(self, config_file: str | Path = "mkdocs.yml", site_dir: str | Path | None = None, *,
                  as_of: dt.date | None = None, search: bool = True, clean: bool = False, jobs: int | None = None,
-                 previous: str | Path | None = None, cache_site: str | Path | None = None, atomic: bool = False):
+                 previous: str | Path | None = None, cache_site: str | Path | None = None, atomic: bool = False,
+                 bodies: bool = False):
         self.config_file = Path(config_file)
         self.site_dir = Path(site_dir) if site_dir is not None else None
         self.as_of = as_of
         self.search = search
         self.clean = clean
         self.jobs = jobs
+        self.bodies = bodies  # capture each record page's body text even without search (BuildResult.bodies)
         self.atomic = atomic  # pages written beside and renamed, even into an empty folder (a server reads it meanwhile)
         self.previous = previous  # build aside: the folder holding the last build (its unchanged pages are linked)
         self.cache_site = cache_site  # build aside: the folder the output will be moved to
@@ -102,10 +106,12 @@ class SiteBuilder:
         from disclosure.site import mkdocs_glue
 
         started = time.perf_counter()
-        saved = {k: os.environ.get(k) for k in ("NO_MKDOCS_2_WARNING", "DISCLOSURE_SEARCH")}
+        saved = {k: os.environ.get(k) for k in ("NO_MKDOCS_2_WARNING", "DISCLOSURE_SEARCH", "DISCLOSURE_BODIES")}
         os.environ["NO_MKDOCS_2_WARNING"] = "1"
         if not self.search:
             os.environ["DISCLOSURE_SEARCH"] = "0"
+        if self.bodies:
+            os.environ["DISCLOSURE_BODIES"] = "1"
         try:
             outcome = mkdocs_glue.run_build(self.config_file, self.site_dir, as_of=self.as_of, jobs=self.jobs,
                                             clean=self.clean, previous=self.previous, cache_site=self.cache_site,
@@ -131,4 +137,5 @@ class SiteBuilder:
         message = (f"网站已生成：{len(outcome.written)} 个页面写入（其中目录外页面 {outcome.rendered} 个），"
                    f"{outcome.reused} 个页面未变沿用，"
                    f"用时 {seconds:.1f} 秒")
-        return BuildResult(True, errors, findings, outcome.written, seconds, message, outcome.rendered, outcome.reused)
+        return BuildResult(True, errors, findings, outcome.written, seconds, message, outcome.rendered, outcome.reused,
+                           outcome.bodies)

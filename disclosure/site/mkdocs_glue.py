@@ -237,7 +237,10 @@ class Portal:
 
         if getattr(self, "search_capture", None):
             self.search_capture.close()
-        self.search_capture = BodyCapture() if os.environ.get("DISCLOSURE_SEARCH", "1") != "0" else None
+        # (also without search when the caller wants every record page's body: the preview indexes them itself)
+        wanted = os.environ.get("DISCLOSURE_SEARCH", "1") != "0" or os.environ.get("DISCLOSURE_BODIES") == "1"
+        self.search_capture = BodyCapture() if wanted else None
+        self.bodies = None
 
         records_prefix = self.cfg.records_dir.rstrip("/") + "/"
         # every record's attachment, wherever it lies in docs_dir (a draft's file under uploads/ too)
@@ -538,7 +541,7 @@ class Portal:
         self.render_offloaded(records)
         # only records are indexed: index them while the lists, sitemap and feeds are written
         indexing = None
-        if search and self.search_capture:
+        if self.search_capture:
             from disclosure.site.search import docs_from_plan, load_bodies, save_bodies
 
             cache_dir = self.search_cache(config)
@@ -550,10 +553,12 @@ class Portal:
                 if src not in bodies and key in kept:
                     bodies[src] = kept[key]
             docs = docs_from_plan(self.plan, bodies, site_dir)  # others are read back from their page
+            # every live record page's body (the preview's own index reads them: engine BuildResult.bodies)
+            self.bodies = {f"records/{r.slug}.md": d.body for r, d in zip(self.plan.corpus.live, docs)}
             if keyed:
-                by_src = {f"records/{r.slug}.md": d.body for r, d in zip(self.plan.corpus.live, docs)}
-                save_bodies(cache_dir, {key: by_src[src] for src, key in keyed.items() if src in by_src})
-            indexing = start_index(docs, site_dir, cache_dir, jobs=int(os.environ.get("DISCLOSURE_JOBS") or 0) or 2)
+                save_bodies(cache_dir, {key: self.bodies[src] for src, key in keyed.items() if src in self.bodies})
+            if search:
+                indexing = start_index(docs, site_dir, cache_dir, jobs=int(os.environ.get("DISCLOSURE_JOBS") or 0) or 2)
         try:
             self.render_offloaded(rest)
             log.info(f"政府信息公开：目录外页面 {len(self.offloaded)} 个，生成 {self.rendered} 个、沿用未变的 {self.reused} 个，"
@@ -582,6 +587,7 @@ class Outcome:
     rendered: int = 0  # off-nav pages rendered
     error: str | None = None  # the Chinese reason the build was refused or failed
     portal: object = None  # the hook instance that built it (its state serves Portal.render_ahead)
+    bodies: dict | None = None  # record page src_uri → body text (search input), when captured
 
 
 def portal_of(config) -> Portal | None:
@@ -705,6 +711,7 @@ def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, 
         out.corpus = portal.corpus
         out.plan = portal.plan
         out.portal = portal
+        out.bodies = getattr(portal, "bodies", None)
         portal.pagecache = portal.previous = None
         if clean:
             if saved_mode is None:

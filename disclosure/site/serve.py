@@ -126,10 +126,10 @@ def security_headers() -> list[tuple[str, str]]:
 
 
 # ------------------------------------------------------------------------------------------ building
-def make_builder(config_file: Path, site_dir: Path, as_of, search: bool):
+def make_builder(config_file: Path, site_dir: Path, as_of, search: bool, bodies: bool = False):
     from disclosure.site.engine import SiteBuilder
 
-    return SiteBuilder(str(config_file), str(site_dir), as_of=as_of, search=search, atomic=True)
+    return SiteBuilder(str(config_file), str(site_dir), as_of=as_of, search=search, atomic=True, bodies=bodies)
 
 
 def _builder_main(conn, config_file: str, site_dir: str, as_of, search: bool = False) -> None:
@@ -165,7 +165,7 @@ def _builder_main(conn, config_file: str, site_dir: str, as_of, search: bool = F
         ahead: dict = {}
         try:
             if fresh or builder is None:
-                builder = make_builder(Path(config_file), Path(site_dir), as_of, search=False)
+                builder = make_builder(Path(config_file), Path(site_dir), as_of, search=False, bodies=search)
                 changed = None
             elif changed:
                 # an edited record's own page first (about a second), then the whole build
@@ -178,7 +178,13 @@ def _builder_main(conn, config_file: str, site_dir: str, as_of, search: bool = F
                      "written": [str(w) for w in result.written if not _same(Path(site_dir), str(w), ahead)],
                      "message": getattr(result, "message", "") or ""}
             if search and result.ok and builder.plan is not None:
-                reply["index_docs"] = str(_write_index_docs(builder.plan, Path(site_dir), bodies, result.written))
+                written = result.written
+                if result.bodies is not None:  # a builder's first build: every record's body, captured or kept
+                    bodies.clear()
+                    bodies.update(result.bodies)
+                    written = ()
+                builder.bodies = False  # later builds: only the pages they write are read back (below)
+                reply["index_docs"] = str(_write_index_docs(builder.plan, Path(site_dir), bodies, written))
         except Exception as e:  # a broken mkdocs.yml, a template error: reported, never fatal
             builder = None
             reply = {"ok": False, "errors": [str(e) or type(e).__name__], "findings": [], "written": [], "message": ""}
