@@ -378,9 +378,6 @@ def test_first_build_serves_each_page_once_it_is_written(tmp_path):
     """A new preview folder: while the first build runs, a page it has written is served (200),
     one it has not yet is 503 「正在生成预览」 (not the 404 page, which may exist already), asked
     again after 3 s; once the build is done a miss is a 404."""
-    import urllib.error
-    import urllib.request
-
     from disclosure.site.serve import Preview, _Handler, _Server
 
     (tmp_path / "mkdocs.yml").write_text("site_name: 测试\n", encoding="utf-8")

@@ -39,6 +39,7 @@ index, and the MkDocs hook instance (MkDocs loads a hook module once per process
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -47,6 +48,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 log = logging.getLogger("mkdocs.plugins.disclosure")
+
+
+@contextlib.contextmanager
+def _environ(**values):
+    """Set these environment variables (None: leave it as it is) for the block, then restore them."""
+    saved = {k: os.environ.get(k) for k, v in values.items() if v is not None}
+    os.environ.update({k: v for k, v in values.items() if v is not None})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @dataclass
@@ -89,39 +105,22 @@ class SiteBuilder:
         rewrites everything the edit touched; this only shows the edited record sooner."""
         if self._portal is None or not changed or self._portal[0].build_id != self._portal[1]:
             return {}
-        saved = os.environ.get("NO_MKDOCS_2_WARNING")
-        os.environ["NO_MKDOCS_2_WARNING"] = "1"
         try:
-            return self._portal[0].render_ahead(changed, self.as_of)
+            with _environ(NO_MKDOCS_2_WARNING="1"):
+                return self._portal[0].render_ahead(changed, self.as_of)
         except Exception as e:  # never fatal: the whole build follows and reports it
             log.info(f"render_ahead: {type(e).__name__}: {e}")
             return {}
-        finally:
-            if saved is None:
-                os.environ.pop("NO_MKDOCS_2_WARNING", None)
-            else:
-                os.environ["NO_MKDOCS_2_WARNING"] = saved
 
     def build(self, changed: set[Path] | None = None) -> BuildResult:
         from disclosure.site import mkdocs_glue
 
         started = time.perf_counter()
-        saved = {k: os.environ.get(k) for k in ("NO_MKDOCS_2_WARNING", "DISCLOSURE_SEARCH", "DISCLOSURE_BODIES")}
-        os.environ["NO_MKDOCS_2_WARNING"] = "1"
-        if not self.search:
-            os.environ["DISCLOSURE_SEARCH"] = "0"
-        if self.bodies:
-            os.environ["DISCLOSURE_BODIES"] = "1"
-        try:
+        with _environ(NO_MKDOCS_2_WARNING="1", DISCLOSURE_SEARCH=None if self.search else "0",
+                      DISCLOSURE_BODIES="1" if self.bodies else None):
             outcome = mkdocs_glue.run_build(self.config_file, self.site_dir, as_of=self.as_of, jobs=self.jobs,
                                             clean=self.clean, previous=self.previous, cache_site=self.cache_site,
                                             atomic=self.atomic)
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
         self.builds += 1
         seconds = time.perf_counter() - started
         corpus = outcome.corpus

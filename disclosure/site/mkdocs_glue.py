@@ -190,12 +190,14 @@ class Portal:
         self.page_glob = None  # pagecache.global_key of this build
         self.keys: dict = {}
         self._renderer = None
+        self.build_id = 0  # one hook instance serves every build of the process (engine.render_ahead checks it)
+        self.bodies = None  # record page src_uri → body text of the last build (when captured)
 
     def on_startup(self, command: str):
         self.parallel = command != "serve" and os.environ.get("DISCLOSURE_JOBS", "") != "1"
 
     def on_config(self, config):
-        self.build_id = getattr(self, "build_id", 0) + 1  # one hook instance serves every build of the process
+        self.build_id += 1
         self.written, self.reused, self.rendered, self.keys, self.touched = [], 0, 0, {}, set()
         self.page_glob, self._renderer = None, None
         try:
@@ -548,15 +550,16 @@ class Portal:
             bodies = self.search_capture.collect()  # the record pages rendered now
             # the pages the page cache reused: their body text as the last build captured it (same key)
             keyed = {self.offloaded[i].src_uri: self.keys[i] for i in records if i in self.keys}
-            kept = load_bodies(cache_dir) if keyed else {}
+            kept = load_bodies(cache_dir) if any(src not in bodies for src in keyed) else {}
             for src, key in keyed.items():
                 if src not in bodies and key in kept:
                     bodies[src] = kept[key]
             docs = docs_from_plan(self.plan, bodies, site_dir)  # others are read back from their page
             # every live record page's body (the preview's own index reads them: engine BuildResult.bodies)
             self.bodies = {f"records/{r.slug}.md": d.body for r, d in zip(self.plan.corpus.live, docs)}
-            if keyed:
-                save_bodies(cache_dir, {key: self.bodies[src] for src, key in keyed.items() if src in self.bodies})
+            keep = {key: self.bodies[src] for src, key in keyed.items() if src in self.bodies}
+            if keep and keep != kept:  # (a build that changed no record page leaves the file as it is)
+                save_bodies(cache_dir, keep)
             if search:
                 indexing = start_index(docs, site_dir, cache_dir, jobs=int(os.environ.get("DISCLOSURE_JOBS") or 0) or 2)
         try:
@@ -711,7 +714,7 @@ def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, 
         out.corpus = portal.corpus
         out.plan = portal.plan
         out.portal = portal
-        out.bodies = getattr(portal, "bodies", None)
+        out.bodies = portal.bodies
         portal.pagecache = portal.previous = None
         if clean:
             if saved_mode is None:

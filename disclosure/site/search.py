@@ -262,18 +262,11 @@ def save_bodies(cache_dir: Path | None, bodies: dict) -> None:
     """Replace the kept bodies with this build's ({page key: body text}), atomically."""
     import pickle
 
-    if cache_dir is None:
-        return
-    cache_dir = Path(cache_dir)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = cache_dir / f".{BODIES_FILE}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "wb") as fh:
-            pickle.dump(((FORMAT, "bodies"), bodies), fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, cache_dir / BODIES_FILE)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    from disclosure.site.render import write_bytes
+
+    if cache_dir is not None:
+        data = pickle.dumps(((FORMAT, "bodies"), bodies), protocol=pickle.HIGHEST_PROTOCOL)
+        write_bytes(Path(cache_dir) / BODIES_FILE, data, replace=True)
 
 
 def _body(bodies: dict, r, site_dir: Path | None) -> str:
