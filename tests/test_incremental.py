@@ -162,6 +162,44 @@ def test_render_ahead_writes_the_edited_page_as_the_whole_build_will(world):
         assert (world.site / u / "index.html").read_bytes() == data, u
 
 
+def test_render_ahead_escapes_a_hostile_title_and_summary(world):
+    """Pages rendered ahead go through the same escaping as the build. Markup the checks let through
+    (tags that run nothing) is text on the record page and its list pages; a value with script is a
+    records error (E304), so nothing is rendered ahead and the whole build reports it."""
+    import yaml
+    from lxml import html as lxml_html
+
+    from test_site import HOSTILE_TITLE
+
+    world.builder.as_of = world.as_of
+    assert world.builder.build().ok
+    path = world.records() / "2024" / "jyj" / "2024-00003.md"
+    text = path.read_text(encoding="utf-8")
+
+    def write(title, summary):
+        head, body = text.split("\n---\n", 1)
+        fm = yaml.safe_load(head[4:])
+        fm["title"], fm["summary"] = title, summary
+        path.write_text("---\n" + yaml.safe_dump(fm, allow_unicode=True, sort_keys=False) + "---\n" + body,
+                        encoding="utf-8")
+
+    title, summary = '解读<b id="t">粗</b> & "引号" </title></h1>', '概述<i id="s">斜</i> & </td></table>'
+    try:
+        write(title, summary)
+        ahead = world.builder.render_ahead({path})
+        assert len(ahead) > 1  # the record page and its lists
+        for url, data in ahead.items():
+            doc = lxml_html.fromstring(data)
+            assert not doc.xpath('//*[@id="t"] | //*[@id="s"]'), url  # no element made from the values
+            assert title in doc.text_content(), url
+        assert summary in lxml_html.fromstring(next(iter(ahead.values()))).text_content()
+        write(HOSTILE_TITLE, "正常的概述。")
+        assert world.builder.render_ahead({path}) == {}
+    finally:
+        path.write_text(text, encoding="utf-8")
+    world.rebuild_and_compare()
+
+
 def test_render_ahead_keeps_lists_for_the_whole_build_when_a_record_moves(world):
     """A new publication date moves the record in every list: its own page ahead, the lists not."""
     world.builder.as_of = world.as_of
