@@ -284,7 +284,10 @@ HOSTILE_SUMMARY = '&lt;script&gt;alert(3)&lt;/script&gt; x"><meta http-equiv="re
 HOSTILE_KEYWORDS = ['x"><script>alert(4)</script>', "</title><script>alert(5)</script>", "&lt;script&gt;"]
 
 
-def _hostile_site(tmp_path, monkeypatch):
+HOSTILE_FENCE = "<img src=x onerror=alert(6)>"  # in a code fence: text a document may quote
+
+
+def _hostile_site(tmp_path, monkeypatch, search: bool = False):
     """The demo plus one record carrying hostile title, summary and keywords, built in this process with
     validation errors ignored: the output must be safe even for values the checks let through."""
     import disclosure.model.corpus as corpus_mod
@@ -296,14 +299,15 @@ def _hostile_site(tmp_path, monkeypatch):
         "---\ntype: disclosure\n" + yaml.safe_dump({"title": HOSTILE_TITLE, "summary": HOSTILE_SUMMARY,
                                                      "keywords": HOSTILE_KEYWORDS}, allow_unicode=True)
         + "index_no: MB0000033/2026-00099\nissuer: 青岚县教育局\ntopic: 科技、教育\\教育\ncolumn: 通知公告\n"
-          "written: 2026-11-02\npublished: 2026-11-03\nreviewed: {by: 测试, date: 2026-11-02}\n---\n\n本通知用于检验页面对记录文字的转义。\n",
+          "written: 2026-11-02\npublished: 2026-11-03\nreviewed: {by: 测试, date: 2026-11-02}\n---\n\n本通知用于检验页面对记录文字的转义。\n"
+          f"\n```html\n{HOSTILE_FENCE}\n```\n",
         encoding="utf-8")
     withdrawn = tmp_path / "src/content/records/2026/jyj/hostile-withdrawn.md"
     withdrawn.write_text(rec.read_text(encoding="utf-8").replace("2026-00099", "2026-00098")
                          .replace("reviewed:", "withdrawn: {date: 2026-11-10, reason: 撤回测试}\nreviewed:"), encoding="utf-8")
     monkeypatch.setattr(corpus_mod.Corpus, "errors", property(lambda self: []))
     monkeypatch.setenv("DISCLOSURE_AS_OF", AS_OF)
-    monkeypatch.setenv("DISCLOSURE_SEARCH", "0")
+    monkeypatch.setenv("DISCLOSURE_SEARCH", "1" if search else "0")
     monkeypatch.setenv("DISCLOSURE_JOBS", "1")
     monkeypatch.chdir(tmp_path)
     site = tmp_path / "site"
@@ -368,6 +372,40 @@ def test_hostile_values_are_escaped_everywhere(tmp_path, monkeypatch):
     assert HOSTILE_TITLE in [e.title for e in feed.entries]
     data = json.loads((site / "catalogue.json").read_text(encoding="utf-8"))
     assert HOSTILE_TITLE in [r["title"] for r in data["records"]]
+
+
+def test_hostile_values_stay_text_in_search_results(tmp_path, monkeypatch, browser):
+    """The search page builds its results from index data in the browser: the hostile title and the
+    quoted markup of the body come out as the same text, in Chromium, and nothing runs."""
+    from conftest import serve_static
+
+    site = _hostile_site(tmp_path, monkeypatch, search=True)
+    httpd, base = serve_static(site)
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    dialogs, errors = [], []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(base + "search/?q=onerror")
+        page.wait_for_function("() => /找到|没有/.test(document.getElementById('search-status').textContent)")
+        results = page.locator(".portal-result")
+        assert results.count() == 1, page.inner_text("#search-status")
+        assert results.locator(".portal-result__title a").inner_text() == HOSTILE_TITLE
+        excerpt = results.locator(".portal-result__excerpt")
+        assert HOSTILE_FENCE in excerpt.inner_text()
+        assert excerpt.locator("mark").all_inner_texts() == ["onerror"]
+        # nothing but our own elements inside the results, no handler attributes, nothing ran
+        tags = page.evaluate("() => Array.from(document.querySelectorAll('#search-results *'), e => e.tagName)")
+        assert set(tags) <= {"LI", "H2", "A", "P", "SPAN", "MARK"}, tags
+        handlers = page.evaluate("() => Array.from(document.querySelectorAll('#search-results *'))"
+                                 ".flatMap(e => e.getAttributeNames().filter(n => n.startsWith('on')))")
+        assert handlers == []
+        page.wait_for_timeout(300)  # an injected <img onerror> would have fired by now
+        assert dialogs == [] and errors == []
+    finally:
+        ctx.close()
+        httpd.shutdown()
 
 
 def test_withdrawn_record_shows_only_title_index_dates_reason(tmp_path, monkeypatch):
