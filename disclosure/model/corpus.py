@@ -107,8 +107,8 @@ class Corpus:
 
 
 def discover(cfg: PortalConfig) -> list[Path]:
-    base = cfg.docs_dir / cfg.records_dir
-    return sorted(base.rglob("*.md")) if base.is_dir() else []
+    """Every `*.md` file under the records folder, sorted as Paths sort."""
+    return [folder / name for folder, name in layout.tree(cfg.docs_dir / cfg.records_dir) if name.endswith(".md")]
 
 
 def _check_file(path: str, src: Path, cfg: PortalConfig, ctx: RuleContext, canon: dict, raw=None, sig=None):

@@ -24,10 +24,30 @@ from disclosure.model.config import PortalConfig
 from disclosure.model.findings import Finding
 from disclosure.model.schema import FIELDS, RECORD_TYPES
 
-try:
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - pyyaml without libyaml
-    _Loader = yaml.SafeLoader
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when PyYAML has it
+_RESOLVED: dict = {}  # (scalar text, implicit flags) → tag; see _Loader.resolve
+_RESOLVED_MAX = 50_000
+
+
+class _Loader(_BaseLoader):
+    """The safe loader, with its tag resolution remembered for short plain scalars.
+
+    libyaml parses in C but asks the Python resolver for the tag of every scalar (~30 a record: the
+    field names and the values), each a dictionary lookup and a few regular expressions. The answer
+    depends only on the text and the implicit flags (the resolvers are fixed class data), and field
+    names, dates and short values repeat across records, so it is looked up once per text."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode and len(value) <= 32:
+            key = (value, implicit)
+            tag = _RESOLVED.get(key)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_RESOLVED) < _RESOLVED_MAX:
+                    _RESOLVED[key] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
 
 _STR_TAG = "tag:yaml.org,2002:str"
 DATE_HINT = "写成 YYYY-MM-DD，例如 2024-03-18，且必须是日历上存在的日期"
