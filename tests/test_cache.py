@@ -174,12 +174,12 @@ def test_validate_output_warm_equals_cold_on_the_demo(site, monkeypatch, capsys)
 def test_attachments_are_checked_on_every_hit(site, monkeypatch):
     with_attachment = next(p for p in record_files(site) if "attachments:" in p.read_text(encoding="utf-8"))
     c, _ = load(site)
-    rec = next(r for r in c.records if r.src_path == with_attachment)
+    rec = next(r for r in c.records if r.src_path == str(with_attachment))
     target = rec.attachments[0].path
     target.write_bytes(target.read_bytes() + b"more bytes")
     c, s = load(site)
     assert s.misses == 1
-    assert next(r for r in c.records if r.src_path == with_attachment).attachments[0].size == target.stat().st_size
+    assert next(r for r in c.records if r.src_path == str(with_attachment)).attachments[0].size == target.stat().st_size
     target.unlink()
     c, s = load(site)
     assert any(f.code == "E109" for f in c.findings)

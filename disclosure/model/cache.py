@@ -246,7 +246,7 @@ def pack_record(record: Record, canon: dict) -> tuple:
 _R_BODY, _R_LINES = _R_FIELDS.index("body"), _R_FIELDS.index("lines")
 
 
-def unpack_record(state: tuple, rel: str, src: Path, body: str | None) -> Record:
+def unpack_record(state: tuple, rel: str, src: str, body: str | None) -> Record:
     values = list(state)
     values[_R_PATH] = rel
     values[_R_SRC] = src
@@ -280,13 +280,14 @@ def bound_ok(b, src: str) -> bool:
     return True
 
 
-def rel_path(src: Path, root: Path, s: str | None = None, r: str | None = None) -> str:
-    """The record path as parse_record writes it into messages (same rule as records.parse_record).
-    `s`, `r`: str(src) and str(root) when the caller has them."""
+def rel_path(src, root: Path, s: str | None = None, r: str | None = None) -> str:
+    """The record path (a Path or a string) as parse_record writes it into messages (same rule as
+    records.parse_record). `s`, `r`: str(src) and str(root) when the caller has them."""
     s = str(src) if s is None else s
     r = str(root) if r is None else r
     if s.startswith(r) and s[len(r):len(r) + 1] == "/" and "/." not in s and "//" not in s:
         return s[len(r) + 1:]  # what relative_to gives for a normalised path under the root, 10× faster
+    src = Path(src)
     try:
         return src.relative_to(root).as_posix()
     except ValueError:

@@ -100,7 +100,7 @@ class Repeal:
 @dataclass(slots=True)
 class Record:
     path: str  # for messages: relative to the site root, e.g. content/records/2024/x.md
-    src_path: Path
+    src_path: str  # the file as found (absolute under the site root); a string, made a Path only where used
     type: str
     title: str
     index_no: str
@@ -725,7 +725,7 @@ def parse_record(src: Path, cfg: PortalConfig, raw: bytes | None = None) -> Pars
 def _build(rel, src, rtype, clean, unit, body, body_line, lines, cfg) -> Record:
     """The Record from the converted values; with errors, the fields that failed stay empty."""
     record = Record(
-        path=rel, src_path=src, type=rtype, title=clean.get("title", ""), index_no=clean.get("index_no", ""),
+        path=rel, src_path=str(src), type=rtype, title=clean.get("title", ""), index_no=clean.get("index_no", ""),
         issuer=unit.id if unit else "", written=clean.get("written") or EARLIEST_DATE, body=body,
         body_line=body_line, lines=lines,
     )

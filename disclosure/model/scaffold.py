@@ -18,7 +18,7 @@ def used_index_numbers(cfg: PortalConfig) -> set[str]:
     """Every index_no already written, read cheaply (no full validation: broken records count too)."""
     used = set()
     for path in discover(cfg):
-        head = path.read_bytes()[:4096].decode("utf-8", "replace")
+        head = Path(path).read_bytes()[:4096].decode("utf-8", "replace")
         m = _INDEX_LINE.search(head)
         if m:
             used.add(m.group(1).strip())
