@@ -540,3 +540,46 @@ def test_cache_reuses_unchanged_shards(tmp_path):
     entry = json.loads((tmp_path / "c" / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
     assert entry["languages"]["und"]["page_count"] == len(docs)  # one bundle: the shards merged
     assert not list((tmp_path / "c" / "pagefind").glob("shard-*"))
+
+
+def test_body_blocks_hold_the_body_and_its_tokens():
+    """A long body is cut into excerpt blocks (search.body_blocks) at line ends only: the blocks joined
+    are the body, each block's token span in the record holds exactly that block's tokens, and the
+    record's whole token stream is the one the body analysed in one piece gives (the index is unchanged)."""
+    from disclosure.site import analysis, search
+
+    rng = random.Random(3)
+    chars = "青岚县教育局关于做好年工作的通知ABC123 6.1%，。、〔〕\n\n  "
+    sep = analysis.RUN_SEPARATOR
+    several = 0
+    for _ in range(200):
+        text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 6000)))
+        body = "\n".join(" ".join(line.split()) for line in text.split("\n") if line.strip())
+        doc = search.IndexDoc(url="records/x/", title="标题", published="2024-01-01", type_label="主动公开",
+                              unit="青岚县教育局", index_no="MB0000033/2024-00001", fields=["字段"], body=body,
+                              attachments=["附件"])
+        expected = analysis.index_tokens("标题")
+        expected += [sep] * (search.TITLE_SPAN - len(expected))
+        for part in ("字段", body, "附件"):
+            t = analysis.index_tokens(part)
+            expected += t + [sep] if t else []
+        expected.append(analysis.ALL_TOKEN)
+        toks = doc.content_tokens()
+        assert toks == expected
+        blocks = search.body_blocks(body)
+        assert "\n".join(blocks) == body
+        assert len(blocks) == 1 or all(len(b) <= search.BLOCK_CHARS or "\n" not in b for b in blocks)
+        for (a, b), block in zip(doc.body_spans(), blocks):
+            t = analysis.index_tokens(block)
+            assert toks[a:b] == (t + [sep] if t else [])
+        record = doc.record()
+        if len(blocks) > 1:
+            several += 1
+            table = json.loads(record["filters"]["正文块"][0])
+            assert [row[:2] for row in table] == [list(s) for s in doc.body_spans()]
+            assert table[0][2] == "" and record["filters"]["正文"] == [blocks[0]]
+            assert {row[2] for row in table[1:]} == set(doc.text_blocks())
+            assert sorted(doc.text_blocks().values()) == sorted(set(blocks[1:]))
+        else:
+            assert "正文块" not in record["filters"] and record["filters"]["正文"] == [body]
+    assert several > 50

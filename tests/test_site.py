@@ -408,6 +408,64 @@ def test_hostile_values_stay_text_in_search_results(tmp_path, monkeypatch, brows
         httpd.shutdown()
 
 
+def test_search_excerpt_from_deep_in_a_long_body(tmp_path, monkeypatch, browser):
+    """A 32,000-character body: its result downloads a small fragment and the one block that holds
+    the match (pagefind/text/), and the excerpt shows the match, which lies past the 20,000th character."""
+    import gzip
+    from conftest import serve_static
+    from disclosure.site.build import build_site
+
+    cfg = copy_site_source(tmp_path / "src")
+    filler = "为加强公共服务设施管理，规范办理程序，提高服务效率，结合本县实际制定本办法。"
+    paras = [f"第{i + 1}段。" + filler * 21 for i in range(40)]
+    paras[34] = "第35段。本办法适用于蓝鲸湾码头的日常管理。" + filler * 20
+    rec = tmp_path / "src/content/records/2026/jyj/long.md"
+    rec.write_text("---\ntype: disclosure\ntitle: 青岚县教育局公共服务设施管理办法\nindex_no: MB0000033/2026-00097\n"
+                   "issuer: 青岚县教育局\ntopic: 科技、教育\\教育\ncolumn: 通知公告\nwritten: 2026-11-02\n"
+                   "published: 2026-11-03\nreviewed: {by: 测试, date: 2026-11-02}\n---\n\n" + "\n\n".join(paras) + "\n",
+                   encoding="utf-8")
+    assert sum(map(len, paras[:34])) > 20000
+    monkeypatch.setenv("DISCLOSURE_AS_OF", AS_OF)
+    monkeypatch.setenv("DISCLOSURE_SEARCH", "1")
+    monkeypatch.setenv("DISCLOSURE_JOBS", "1")
+    monkeypatch.chdir(tmp_path)
+    site = tmp_path / "site"
+    assert build_site(cfg, site) == 0
+    httpd, base = serve_static(site)
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    got = []
+    page.on("response", lambda r: got.append((r.url, len(r.body()))) if r.ok and "/pagefind/" in r.url else None)
+    try:
+        page.goto(base + "search/?q=" + "蓝鲸湾码头")
+        page.wait_for_function("() => /找到|没有/.test(document.getElementById('search-status').textContent)")
+        results = page.locator(".portal-result")
+        assert results.count() == 1, page.inner_text("#search-status")
+        excerpt = results.locator(".portal-result__excerpt")
+        assert excerpt.locator("mark").all_inner_texts() == ["蓝鲸湾码头"]
+        assert excerpt.inner_text().startswith("……")
+        assert "本办法适用于蓝鲸湾码头的日常管理" in excerpt.inner_text()
+        page.wait_for_timeout(300)
+        texts = [(u, n) for u, n in got if "/pagefind/text/" in u]
+        fragments = [(u, n) for u, n in got if u.endswith(".pf_fragment")]
+        assert len(texts) == 1 and len(fragments) == 1, got
+        # the block downloaded is the paragraph's block, not the body; the fragment holds one block
+        assert texts[0][1] < 8000 and fragments[0][1] < 3000, got
+        frag = gzip.decompress((site / "pagefind/fragment" / fragments[0][0].rsplit("/", 1)[1]).read_bytes())
+        assert "蓝鲸湾码头".encode() not in frag
+        # a match in the first block needs no block file
+        got.clear()
+        page.goto(base + "search/?q=" + "第1段")
+        page.wait_for_function("() => /找到|没有/.test(document.getElementById('search-status').textContent)")
+        first = page.locator(".portal-result").filter(has_text="公共服务设施管理办法")
+        assert first.locator(".portal-result__excerpt mark").all_inner_texts()[:1] == ["第1段"]
+        page.wait_for_timeout(300)
+        assert not [u for u, _ in got if "/pagefind/text/" in u], got
+    finally:
+        ctx.close()
+        httpd.shutdown()
+
+
 def test_withdrawn_record_shows_only_title_index_dates_reason(tmp_path, monkeypatch):
     site = _hostile_site(tmp_path, monkeypatch)
     html = (site / "records/MB0000033-2026-00098/index.html").read_text(encoding="utf-8")

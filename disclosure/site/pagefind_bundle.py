@@ -32,7 +32,7 @@ SIGNATURE = b"pagefind_dcd"
 CHUNK_LOCS = 2000  # word locations per index chunk (Pagefind: 20,000); see benchmarks/search.py
 WORD_COUNT = 1  # constant: word counts only feed BM25, which exact-phrase searches do not use
 LANGUAGE = "und"
-MERGE_FORMAT = "2"  # bump when merge_bundles writes differently (invalidates cached merged bundles)
+MERGE_FORMAT = "3"  # bump when merge_bundles writes differently (invalidates cached merged bundles)
 CHUNK_LEVEL = 6  # gzip level of index chunks: level 9 took 5x the time for 3 % fewer bytes
 
 
@@ -227,6 +227,11 @@ def merge_bundles(shards: list[Path], out: Path, chunk_locs: int = CHUNK_LOCS) -
         pages.extend([pid, WORD_COUNT] for pid, _ in s.meta[1])
         for pid, _ in s.meta[1]:
             link_or_copy(s.dir / "fragment" / f"{pid}.pf_fragment", out / "fragment" / f"{pid}.pf_fragment")
+        if (s.dir / "text").is_dir():  # the excerpt blocks of long bodies (search.write_text_blocks)
+            (out / "text").mkdir(exist_ok=True)
+            for f in (s.dir / "text").iterdir():
+                if not (out / "text" / f.name).exists():  # content-named: one text, one file
+                    link_or_copy(f, out / "text" / f.name)
 
     # words: k-way merge (ties: newest shard first), re-cut while streaming. Page numbers are stored
     # as differences (module docstring), so a shard's list joins the previous one by rebasing its

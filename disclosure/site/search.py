@@ -14,6 +14,12 @@ index (a title would become one long searchable word, and every query for 青岚
 chunk holding all titles that start with it), while a filter's values are only downloaded when a
 search filters on it. Real filters (类型, 发布机构, 主题分类, 年份, 有效性) sit beside them.
 
+**Excerpts.** A result shows an excerpt of the body around the match, computed in the browser
+from text that travels with the result. A short body travels whole in its fragment; a long one is
+cut at line ends into blocks (`body_blocks`): the fragment carries the first block and the token
+span of each block, and the others are files of their own (pagefind/text/<digest>.json), so a
+result fetches at most one more small file, the block holding its first match in the body.
+
 **Ranking.** The title fills the first TITLE_SPAN positions of each record, so the position of
 a match (which Pagefind returns with every result) tells a title match without another lookup.
 
@@ -63,8 +69,34 @@ INCLUDE_CHARACTERS = ".%"  # 6.1 and % stay in words (analysis.py emits them onl
 SHARD_CAP = 5000  # records per shard: ~1.1 GB in one Pagefind process (benchmarks/search.py)
 MB_PER_RECORD = 0.22  # measured peak of one Pagefind service per record (~650 MB at 3,000; benchmarks/search.py)
 BUNDLE_DIR = "pagefind"
-FORMAT = "6"  # bump when the record layout below changes (invalidates cached shards)
+FORMAT = "7"  # bump when the record layout below changes (invalidates cached shards)
 TITLE_SPAN = 96  # positions reserved for the title at the start of every record (see content_tokens)
+INLINE_BODY = 1500  # characters: a body up to this long travels whole in its fragment
+BLOCK_CHARS = 1000  # a longer body is cut at line ends into blocks of about this size (body_blocks)
+TEXT_DIR = "text"  # blocks after the first, one JSON string per file under pagefind/text/
+
+
+def body_blocks(body: str) -> list[str]:
+    """The body as the excerpt's blocks: one block when it is short (INLINE_BODY), else whole lines
+    gathered up to about BLOCK_CHARS (a longer line is a block of its own: a block never ends inside
+    a line, so the tokens of the blocks, run after run, are the tokens of the whole body)."""
+    if len(body) <= INLINE_BODY:
+        return [body] if body else []
+    blocks, lines, size = [], [], 0
+    for line in body.split("\n"):
+        if lines and size + len(line) > BLOCK_CHARS:
+            blocks.append("\n".join(lines))
+            lines, size = [], 0
+        lines.append(line)
+        size += len(line) + 1
+    if lines:
+        blocks.append("\n".join(lines))
+    return blocks
+
+
+def block_name(text: str) -> str:
+    """A block file's name: its content's digest (the file never changes under one name)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 class SearchIndexError(RuntimeError):
@@ -96,30 +128,72 @@ class IndexDoc:
         """The title first, padded to TITLE_SPAN positions (a match at a smaller position is a title
         match: the browser ranks by it without another lookup), then the metadata values, body and
         attachments, then the token on every record."""
+        return self._layout()[0]
+
+    def body_spans(self) -> list[tuple[int, int]]:
+        """[start, end) token positions of each block of body_blocks(self.body) in content_tokens:
+        the browser maps a match position to the block that holds it, and fetches only that block."""
+        return self._layout()[1]
+
+    def _layout(self):
         sep = analysis.RUN_SEPARATOR
         toks = analysis.index_tokens(self.title)[: TITLE_SPAN - 1]
         toks += [sep] * (TITLE_SPAN - len(toks))
-        for p in [*self.fields, self.body, *self.attachments]:
-            t = analysis.index_tokens(p)
+
+        def add(text):
+            t = analysis.index_tokens(text)
             if t:
                 toks.extend(t)
                 toks.append(sep)
+
+        for p in self.fields:
+            add(p)
+        spans = []
+        for block in body_blocks(self.body):  # the whole body's tokens: runs never cross a line end
+            start = len(toks)
+            add(block)
+            spans.append((start, len(toks)))
+        for p in self.attachments:
+            add(p)
         toks.append(analysis.ALL_TOKEN)
-        return toks
+        return toks, spans
 
     def record(self) -> dict:
-        """The Pagefind custom record (see the module docstring for why values travel as filters)."""
+        """The Pagefind custom record (see the module docstring for why values travel as filters).
+
+        The excerpt's text: the body's first block as 正文; for a body of several blocks, 正文块
+        lists every block's token span and file name (the first one's name empty: it is 正文), so
+        a result downloads its first block and, for a match further down, the one block holding
+        it, instead of the whole body (a 10,000-character 办法 is ~13 KB per result)."""
+        toks, spans = self._layout()
+        blocks = body_blocks(self.body)
         filters = {"类型": [self.type_label], "发布机构": [self.unit], "年份": [self.year],
                    "标题": [self.title], "发布日期": [self.published], "索引号": [self.index_no],
-                   "正文": [self.body[:20000]]}
+                   "正文": [blocks[0] if blocks else ""]}
+        if len(blocks) > 1:
+            table = [[a, b, block_name(t) if i else ""] for i, ((a, b), t) in enumerate(zip(spans, blocks))]
+            filters["正文块"] = [json.dumps(table, separators=(",", ":"))]
         if self.topic:
             filters["主题分类"] = [self.topic]
         if self.status:
             filters["有效性"] = [self.status]
         if self.doc_no:
             filters["文号"] = [self.doc_no]
-        return {"url": self.url, "content": " ".join(self.content_tokens()), "language": LANGUAGE,
+        return {"url": self.url, "content": " ".join(toks), "language": LANGUAGE,
                 "meta": {}, "filters": filters}
+
+    def text_blocks(self) -> dict[str, str]:
+        """{file name: text} of the blocks after the first (written under pagefind/text/)."""
+        return {block_name(t): t for t in body_blocks(self.body)[1:]}
+
+
+def write_text_blocks(docs: list["IndexDoc"], bundle: Path) -> None:
+    """The blocks of each long body as bundle/text/<name>.json (a JSON string)."""
+    out = Path(bundle) / TEXT_DIR
+    for d in docs:
+        for name, text in d.text_blocks().items():
+            out.mkdir(parents=True, exist_ok=True)
+            (out / f"{name}.json").write_text(json.dumps(text, ensure_ascii=False), encoding="utf-8")
 
 
 class _TextExtractor(HTMLParser):
@@ -555,6 +629,7 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
                 pagefind_bundle.prepare_shard(tmp / digest, digest)
             except pagefind_bundle.SearchIndexError as e:
                 raise SearchIndexError(f"搜索索引分片 {sid} 生成失败：{e}") from e
+            write_text_blocks(recs, tmp / digest)  # kept with the shard, linked into the bundle by the merge
 
         if todo:
             # largest first, so the last one to finish is small

@@ -248,12 +248,13 @@
     try {
       var slice = c.rows.slice(c.shown, c.shown + PAGE);
       var batch = await Promise.all(slice.map(function (row) { return row.r.data(); }));
+      var sources = await Promise.all(batch.map(function (d, i) { return excerptSource(d, slice[i]); }));
       // the marks fold the results' text too
-      await needTable(batch.map(function (d) { return value(d, "标题") + value(d, "正文"); }).join(""));
+      await needTable(batch.map(function (d, i) { return value(d, "标题") + sources[i].text; }).join(""));
       if (c !== current) return;
       var first = null;
       batch.forEach(function (d, i) {
-        var li = render(d, slice[i], c.phrases);
+        var li = render(d, slice[i], c.phrases, sources[i]);
         first = first || li;
       });
       c.shown += batch.length;
@@ -270,6 +271,38 @@
     return v && v.length ? v[0] : "";
   }
 
+  // The excerpt's text: the body's first block (正文), or, when the first match in the body lies in
+  // a later block of a long body (正文块: [start, end, file] token spans, search.py body_blocks),
+  // that one block, fetched once. Any failure falls back to the first block.
+  var blocks = {};
+  function block(name) {
+    if (!blocks[name]) {
+      blocks[name] = fetch(base + "text/" + name + ".json").then(function (r) {
+        if (!r.ok) throw new Error("text " + r.status);
+        return r.json();
+      });
+      blocks[name].catch(function () { delete blocks[name]; });
+    }
+    return blocks[name];
+  }
+  async function excerptSource(d, row) {
+    var first = { text: value(d, "正文"), mid: false };
+    var table = value(d, "正文块"), words = row.r.words || [];
+    if (!table || !words.length) return first;
+    var spans;
+    try { spans = JSON.parse(table); } catch (err) { return first; }
+    var at = words.reduce(function (m, w) { return w >= spans[0][0] && (m < 0 || w < m) ? w : m; }, -1);
+    for (var i = 1; i < spans.length && at >= 0; i++) {
+      if (at >= spans[i][0] && at < spans[i][1]) {
+        try {
+          var text = await block(spans[i][2]);
+          return typeof text === "string" ? { text: text, mid: true } : first;
+        } catch (err) { return first; }
+      }
+    }
+    return first;
+  }
+
   // text with the spans [[start, end]] (code points) marked; textContent only, never innerHTML
   function marked(parent, text, spans) {
     var chars = Array.from(text), pos = 0;
@@ -281,7 +314,7 @@
     if (pos < chars.length) parent.appendChild(document.createTextNode(chars.slice(pos).join("")));
   }
 
-  function excerpt(body, phrases) {
+  function excerpt(body, phrases, mid) {
     var text = body.replace(/\s+/g, " ").trim();
     var chars = Array.from(text);
     var spans = A.matches(text, phrases);
@@ -290,11 +323,12 @@
     var end = Math.min(chars.length, start + 110);
     var inside = spans.filter(function (s) { return s[0] >= start && s[1] <= end; })
       .map(function (s) { return [s[0] - start, s[1] - start]; });
-    return { text: (start > 0 ? "……" : "") + chars.slice(start, end).join("") + (end < chars.length ? "……" : ""),
-             spans: inside.map(function (s) { return start > 0 ? [s[0] + 2, s[1] + 2] : s; }) };
+    var lead = start > 0 || mid; // a later block starts mid-document
+    return { text: (lead ? "……" : "") + chars.slice(start, end).join("") + (end < chars.length ? "……" : ""),
+             spans: inside.map(function (s) { return lead ? [s[0] + 2, s[1] + 2] : s; }) };
   }
 
-  function render(d, row, phrases) {
+  function render(d, row, phrases, source) {
     var li = el("li", { "class": "portal-result" });
     var h = el("h2", { "class": "portal-result__title" });
     var a = el("a", { href: new URL(d.url.replace(/^\//, ""), base.replace(/pagefind\/$/, "")).href });
@@ -320,9 +354,9 @@
     if (value(d, "发布日期")) facts.push("发布日期：" + value(d, "发布日期"));
     if (value(d, "文号")) facts.push("文号：" + value(d, "文号"));
     li.appendChild(el("p", { "class": "portal-result__meta" }, facts.join("　")));
-    var body = value(d, "正文");
+    var body = source ? source.text : value(d, "正文");
     if (body) {
-      var ex = excerpt(body, phrases);
+      var ex = excerpt(body, phrases, source && source.mid);
       var p = el("p", { "class": "portal-result__excerpt" });
       marked(p, ex.text, ex.spans);
       li.appendChild(p);
