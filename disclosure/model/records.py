@@ -50,6 +50,8 @@ class _Loader(_BaseLoader):
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 DATE_HINT = "写成 YYYY-MM-DD，例如 2024-03-18，且必须是日历上存在的日期"
 
 # Bounds on input, so that any file is judged in bounded time and memory (issue 11).
@@ -534,6 +536,11 @@ def _construct(yaml_text: str, problems: _Problems, line_offset: int, sub_lines:
             try:
                 if type(value_node) is yaml.ScalarNode and value_node.tag == _STR_TAG:
                     value = value_node.value  # what PyYAML's str constructor returns, minus its bookkeeping
+                elif (type(value_node) is yaml.ScalarNode and value_node.tag == _TIMESTAMP_TAG
+                      and _ISO_DAY.fullmatch(value_node.value)):
+                    # a plain YYYY-MM-DD: the date PyYAML's timestamp constructor returns, without its
+                    # regular expression; an impossible day (2026-02-30) raises ValueError as it does
+                    value = dt.date(int(value_node.value[:4]), int(value_node.value[5:7]), int(value_node.value[8:10]))
                 else:
                     value = loader.construct_object(value_node, deep=True)
                     if key in _CITED_SUB_LINES:
