@@ -569,7 +569,7 @@ def _merge(prepared: list[Path], digests: list[str], root: Path, cache: Path | N
     """Merge the prepared shards into root (pagefind_bundle.merge_bundles). With a cache, the merged
     bundle is kept there too, keyed on the shards' digests, so a build whose shards are all unchanged
     (nothing edited, or a setting that the index does not hold) links it instead of merging again."""
-    key = hashlib.sha256("|".join([pagefind_bundle.MERGE_FORMAT, *digests]).encode()).hexdigest()[:24]
+    key = hashlib.sha256("|".join([pagefind_bundle.MERGE_FORMAT, str(pagefind_bundle.CHUNK_LOCS), *digests]).encode()).hexdigest()[:24]
     kept = cache / f"merged-{key}" if cache else None
     if kept and (kept / "merged.json").is_file():
         _link_tree(kept / "bundle", root)
