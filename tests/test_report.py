@@ -197,3 +197,23 @@ def test_compliance_page_off_by_config(tmp_path):
     assert build(site, config=cfg, search=False, cwd=tmp_path).returncode == 0
     assert not (site / "compliance").exists()
     assert (tmp_path / "site-compliance-report.html").exists()
+
+
+def test_report_template_keeps_record_values_as_text():
+    """The report's tables show record titles and unit names: the template (partials/portal/compliance.html,
+    through the staff report page) prints them as text, whatever they hold."""
+    import html5lib
+
+    from disclosure.supervision.render import REPORT_TEMPLATE
+    from disclosure.site.views import make_env, template_dirs
+
+    hostile = '</td></table><script>alert(1)</script><img src=x onerror=alert(2)>'
+    report = {"office": hostile, "period": "截至 2026-11-20", "as_of": "2026-11-20", "formula": "得分 = 100",
+              "sections": [{"anchor": "late", "level": 3, "title": "逾期公开的信息", "headers": ["标题"], "rows": [[hostile]]}],
+              "bars": {"height": 58, "units": [{"label": hostile, "y": 10, "width": "0.0", "text_x": "196.0", "pct": "—"}]},
+              "monthly": None}
+    page = make_env(template_dirs()).get_template(REPORT_TEMPLATE).render(report=report)
+    tree = html5lib.parse(page, namespaceHTMLElements=False)
+    assert not [e for e in tree.iter() if e.tag in ("script", "img")]
+    assert [td.text for td in tree.iter("td")] == [hostile]
+    assert tree.find(".//h1").text == f"{hostile} 政府信息公开时效报告"

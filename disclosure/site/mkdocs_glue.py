@@ -508,7 +508,7 @@ class Portal:
         from disclosure.supervision.render import to_html
 
         path = site_dir.parent / f"{site_dir.name}-compliance-report.html"
-        path.write_text(to_html(self.plan.compliance_report), encoding="utf-8")
+        path.write_text(to_html(self.plan.compliance_report, list(self.config.theme.dirs)), encoding="utf-8")
         log.info(f"公开时效报告：{path}")
         return path
 

@@ -228,10 +228,6 @@ class Planner:
         page.meta["crumbs"] = self.plan.crumbs(page.src_uri, page.title, current)
         page.meta["nav_src"] = self.plan.nav_src(page.src_uri)
 
-    def add(self, src_uri: str, title: str, html: str, meta: dict):
-        """A page whose HTML is made elsewhere (the search form, the compliance report)."""
-        self.page(src_uri, title, "raw.html", {"html": html}, meta)
-
     def feed_links(self, *keys) -> list:
         out = []
         for k in keys:
@@ -326,12 +322,10 @@ class Planner:
 
     def compliance_page(self):
         """公开时效: the supervisor's report, published only when `extra.portal.compliance_page` is true."""
-        from disclosure.supervision.render import report_body
+        from disclosure.supervision.render import report_view
 
-        intro = ("<p>本页根据各单位发布的信息自动统计，判断依据为《中华人民共和国政府信息公开条例》第二十六条"
-                 "（自信息形成或者变更之日起20个工作日内公开）和第四十九条（年度报告公布时限）。</p>")
-        body = report_body(self.plan.compliance_report, public=True)  # no unpublished drafts on the public site
-        self.add("compliance/index.md", "公开时效", intro + body, self.page_meta("公开时效"))
+        report = report_view(self.plan.compliance_report, public=True)  # no unpublished drafts on the public site
+        self.page("compliance/index.md", "公开时效", "compliance-page.html", {"report": report}, self.page_meta("公开时效"))
 
     def service_pages(self):
         """The search page (partials/portal/search-page.html, data from search_page.py) and the list of feeds."""

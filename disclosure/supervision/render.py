@@ -8,7 +8,6 @@ import io
 import json
 import unicodedata
 
-from disclosure.site.html import escape
 from disclosure.supervision.report import Report
 
 STATUS_ZH = {"on_time": "按时", "late": "逾期", "missing": "缺失", "pending": "未到期限", "overdue": "已超期",
@@ -98,74 +97,60 @@ def to_csv(rep: Report) -> bytes:
 
 
 # ------------------------------------------------------------------ HTML
-def _bars_svg(rep: Report) -> str:
-    """On-time rate per unit: horizontal bars."""
-    units = rep.units
-    h = 28 * len(units) + 30
-    parts = [f'<svg class="chart" role="img" aria-labelledby="c1t" viewBox="0 0 640 {h}" width="640" height="{h}">'
-             '<title id="c1t">各单位按时公开率</title>']
-    for i, u in enumerate(units):
-        y = 10 + 28 * i
+# The markup is in templates a site can override (theme/partials/portal/compliance*.html); here is
+# only the data they show: the sections' cells and the charts' geometry.
+REPORT_TEMPLATE = "partials/portal/compliance-report.html"
+
+
+def _bars(rep: Report) -> dict:
+    """On-time rate per unit, as horizontal bars."""
+    items = []
+    for i, u in enumerate(rep.units):
         rate = u.on_time_rate or 0
-        parts.append(f'<text x="0" y="{y + 15}" font-size="12">{escape(u.unit)}</text>'
-                     f'<rect class="bar" x="190" y="{y}" width="{rate * 380:.1f}" height="20" fill="#9f1c1c"></rect>'
-                     f'<text x="{196 + rate * 380:.1f}" y="{y + 15}" font-size="12">{_pct(u.on_time_rate)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+        items.append({"label": u.unit, "y": 10 + 28 * i, "width": f"{rate * 380:.1f}",
+                      "text_x": f"{196 + rate * 380:.1f}", "pct": _pct(u.on_time_rate)})
+    return {"height": 28 * len(rep.units) + 30, "units": items}
 
 
-def _monthly_svg(rep: Report) -> str:
-    """Records published per month, one polyline per unit."""
+def _monthly(rep: Report) -> dict | None:
+    """Records published per month, one polyline per unit; None when nothing was published."""
     months = sorted({m for series in rep.monthly.values() for m in series})
     if not months:
-        return "<p>本期无发布信息。</p>"
+        return None
     top = max(max(series.values(), default=0) for series in rep.monthly.values()) or 1
     w, h, left, bottom = 640, 260, 30, 40
     step = (w - left - 50) / max(len(months) - 1, 1)  # room for the last month's label
-    parts = [f'<svg class="chart" role="img" aria-labelledby="c2t" viewBox="0 0 {w} {h + 20 * len(rep.monthly)}" '
-             f'width="{w}" height="{h + 20 * len(rep.monthly)}"><title id="c2t">各单位每月发布信息数</title>',
-             f'<line x1="{left}" y1="{h - bottom}" x2="{w - 10}" y2="{h - bottom}" stroke="#555"></line>']
-    for i, m in enumerate(months):
-        if i % max(1, len(months) // 8) == 0:
-            parts.append(f'<text x="{left + i * step:.1f}" y="{h - bottom + 16}" font-size="10">{m}</text>')
-    parts.append(f'<text x="0" y="12" font-size="10">{top}</text>')
-    for k, (uid, series) in enumerate(rep.monthly.items()):
-        color = PALETTE[k % len(PALETTE)]
-        pts = " ".join(f"{left + i * step:.1f},{(h - bottom) - series.get(m, 0) / top * (h - bottom - 10):.1f}"
+    every = max(1, len(months) // 8)
+    series = []
+    for k, (uid, values) in enumerate(rep.monthly.items()):
+        pts = " ".join(f"{left + i * step:.1f},{(h - bottom) - values.get(m, 0) / top * (h - bottom - 10):.1f}"
                        for i, m in enumerate(months))
-        name = next((u.unit for u in rep.units if u.unit_id == uid), uid)
-        parts.append(f'<polyline class="series" data-unit="{uid}" fill="none" stroke="{color}" stroke-width="2" points="{pts}"></polyline>')
-        parts.append(f'<rect x="{left}" y="{h + 20 * k - 10}" width="12" height="12" fill="{color}"></rect>'
-                     f'<text x="{left + 18}" y="{h + 20 * k}" font-size="12">{escape(name)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+        series.append({"unit_id": uid, "name": next((u.unit for u in rep.units if u.unit_id == uid), uid),
+                       "color": PALETTE[k % len(PALETTE)], "points": pts, "legend_y": h + 20 * k})
+    return {"width": w, "height": h + 20 * len(rep.monthly), "left": left, "axis_y": h - bottom, "axis_end": w - 10,
+            "top": top, "labels": [{"x": f"{left + i * step:.1f}", "text": m} for i, m in enumerate(months) if i % every == 0],
+            "label_y": h - bottom + 16, "series": series}
 
 
-def _html_table(headers, rows) -> str:
-    head = "".join(f'<th scope="col">{escape(str(h))}</th>' for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
-    return f'<table><thead><tr>{head}</tr></thead><tbody>{body or "<tr><td colspan=99>（无）</td></tr>"}</tbody></table>'
+def report_view(rep: Report, public: bool = False) -> dict:
+    """What partials/portal/compliance.html shows: the staff report file, and the site's compliance
+    page with `public=True` (no drafts: their titles are not public yet)."""
+    return {
+        "office": rep.office, "period": rep.period["label"], "as_of": str(rep.as_of), "formula": rep.score_formula,
+        "sections": [{"anchor": anchor, "level": level, "title": title, "headers": [str(h) for h in headers],
+                      "rows": [[str(c) for c in row] for row in rows]}
+                     for anchor, level, title, headers, rows in sections(rep, public)],
+        "bars": _bars(rep), "monthly": _monthly(rep),
+    }
 
 
-def report_body(rep: Report, public: bool = False) -> str:
-    """The report's sections as HTML (the staff page, and the site's compliance page, `public=True`)."""
-    charts = {"units": (_bars_svg(rep), '<h3>每月发布信息数</h3>' + _monthly_svg(rep))}
-    out = [f'<p class="report-meta">统计范围：{escape(rep.period["label"])}　判断日期：{rep.as_of}</p>']
-    for anchor, level, title, headers, rows in sections(rep, public):
-        before, after = charts.get(anchor, ("", ""))
-        out += [f'<h{level} id="{anchor}">{escape(title)}</h{level}>', before, _html_table(headers, rows), after]
-    out.append(f'<p class="formula">计分方法：{escape(rep.score_formula)}</p>')
-    return "\n".join(x for x in out if x)
+def to_html(rep: Report, dirs: list[str] | None = None) -> str:
+    """The staff report: one self-contained page (inline styles and SVG, no external assets), from
+    REPORT_TEMPLATE in `dirs` (views.template_dirs: the site's override folder first)."""
+    from disclosure.site.views import make_env, template_dirs
 
-
-def to_html(rep: Report) -> str:
-    css = ("body{font-family:'PingFang SC','Microsoft YaHei','Noto Sans CJK SC',sans-serif;margin:2rem;color:#222;max-width:1100px}"
-           "h1{color:#9f1c1c}table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:14px}"
-           "th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left}th{background:#f5f5f5}"
-           ".chart{max-width:100%;height:auto;display:block;margin:.5rem 0}.formula{color:#444;font-size:13px}")
-    return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
-            f"<title>{escape(rep.office)} 政府信息公开时效报告</title><style>{css}</style></head><body>"
-            f"<h1>{escape(rep.office)} 政府信息公开时效报告</h1>{report_body(rep)}</body></html>\n")
+    env = make_env(dirs or template_dirs())
+    return env.get_template(REPORT_TEMPLATE).render(report=report_view(rep)) + "\n"
 
 
 RENDERERS = {"text": to_text, "json": to_json, "html": to_html}
