@@ -275,7 +275,7 @@ def test_second_release_rollback_and_killed_copy(server, tmp_path):
     # kill a publish while rsync copies (slowed down): the live site stays the rolled-back release
     before = {p: get(url + p)[2] for p in ("", "catalogue/type/disclosure/", "feeds/all.xml", "search/")}
     slow = subprocess.Popen([sys.executable, "-m", "disclosure.cli", "publish", "--target", str(dest)], cwd=ROOT,
-                            env={**ENV, "DISCLOSURE_AS_OF": "2026-12-10", "DISCLOSURE_RSYNC_OPTS": "--bwlimit=200"},
+                            env={**ENV, "DISCLOSURE_AS_OF": "2026-12-10", "DISCLOSURE_RSYNC_OPTS": "--bwlimit=5"},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.time() + 120
     partial = None
