@@ -29,11 +29,11 @@ def absolute_pages(pages: list) -> list:
 
 def rechunk(words: list, chunk_locs: int) -> list[list]:
     """Pagefind's cut rule, written out plainly: a chunk ends after the word that takes it past
-    chunk_locs locations."""
+    chunk_locs locations (a word's diacritic variants counted with it)."""
     chunks, cur, size = [], [], 0
     for w in words:
         cur.append(w)
-        size += sum(len(p[1]) for p in w[1])
+        size += sum(len(p[1]) for p in w[1]) + sum(len(p[1]) for _v, pages in w[2] for p in pages)
         if size > chunk_locs:
             chunks.append(cur)
             cur, size = [], 0
@@ -65,10 +65,15 @@ def _decode(bundle: Path):
     words = {}
     for lo, hi, h in meta[2]:
         for w in cbor2.loads(_load(bundle / "index" / f"{h}.pf_index"))[0]:
-            assert w[0] not in words
-            pages = [p[0] for p in w[1]]
-            assert min(pages) >= 0 and sum(pages) < len(urls)  # differences (Pagefind 1.5), in range
-            words[w[0]] = {urls[p[0]]: sorted(p[1]) for p in absolute_pages(w[1])}
+            # a word's own pages, then its diacritic variants' (Pagefind 1.5 files 'é' under 'e')
+            for word, stored in [(w[0], w[1]), *[(v, vp) for v, vp in w[2]]]:
+                assert word not in words
+                if not stored:
+                    assert word == w[0] and w[2]  # only a base word may have no pages of its own
+                    continue
+                pages = [p[0] for p in stored]
+                assert min(pages) >= 0 and sum(pages) < len(urls)  # differences (Pagefind 1.5), in range
+                words[word] = {urls[p[0]]: sorted(p[1]) for p in absolute_pages(stored)}
     filters = {}
     for name, h in meta[3]:
         fname, values = cbor2.loads(_load(bundle / "filter" / f"{h}.pf_filter"))
@@ -211,3 +216,85 @@ def test_boundary_rule_is_pagefinds(tmp_path):
     out.mkdir()
     written = pb._write_chunks(iter(words), out, 700)
     assert [(lo, hi) for lo, hi, _ in written] == pb._bounds(rechunk(words, 700))
+
+
+# --------------------------------------------------------------- our shard writer against Pagefind's
+TRICKY_BODIES = [
+    "12.5 x 2025.12 10.20.12 ab12cd.34 12.12 v1.2 6.1% 100.200.300.400 1.5",  # dotted numbers: Pagefind's parts
+    "第一段 Hello World。\n第二段 預算 6.1%，應急預案 ＡＢＣ１２３ Ⅳ ½ ² ﬁle café Ω",  # folding, other letters
+    "正文很长。" * 900,  # a body of several excerpt blocks
+    "",
+]
+
+
+def _raw_words(bundle: Path) -> list:
+    """Every word entry as stored (page differences, weight markers and location differences)."""
+    _, meta = _meta(bundle)
+    return [w for _, _, h in meta[2] for w in cbor2.loads(_load(bundle / "index" / f"{h}.pf_index"))[0]]
+
+
+def _demo_docs(demo_corpus) -> list:
+    import markdown
+
+    from disclosure.site.planner import plan_site
+    from disclosure.site.search import docs_from_plan, html_to_text
+
+    md = markdown.Markdown(extensions=["tables"])
+    bodies = {f"records/{r.slug}.md": html_to_text(md.reset().convert(r.body)) for r in demo_corpus.live}
+    docs = docs_from_plan(plan_site(demo_corpus), bodies)
+    assert len(docs) > 20
+    return docs
+
+
+def test_written_shard_equals_pagefinds(tmp_path, demo_corpus):
+    """write_shard (no Pagefind run) gives, for the demo's records and for bodies with every kind of
+    token our analysis emits, the very word entries, fragments and real filters that Pagefind's own
+    index gives once prepared; and the merged bundle of written shards equals the merged bundle of
+    Pagefind's."""
+    docs = _docs("t", "2022", 8)
+    for d, body in zip(docs, TRICKY_BODIES):
+        d.body = body
+    groups = [("demo", _demo_docs(demo_corpus)), ("tricky", docs)]
+    theirs, ours = [], []
+    for name, group in groups:
+        recs = [d.record() for d in group]
+        raw = tmp_path / f"raw-{name}"
+        _index_shard(recs, raw)
+        prepared = tmp_path / f"prep-{name}"
+        shutil.copytree(raw, prepared)
+        pb.prepare_shard(prepared, f"{name}123456789", chunk_locs=300)
+        written = tmp_path / f"ours-{name}"
+        pb.write_shard(recs, written, f"{name}123456789", raw, chunk_locs=300)
+        assert _raw_words(written) == _raw_words(prepared)
+        w0, f0, fr0, c0, u0, e0 = _decode(prepared)
+        w1, f1, fr1, c1, u1, e1 = _decode(written)
+        assert u1 == u0 == [d.url for d in group]
+        assert c1 == c0  # same words, so the same chunks and bounds
+        assert fr1 == fr0
+        assert f1 == {k: v for k, v in f0.items() if k in pb.REAL_FILTERS}
+        assert {k: v for k, v in e1.items() if k != "languages"} == {k: v for k, v in e0.items() if k != "languages"}
+        theirs.append(prepared)
+        ours.append(written)
+    # the tricky tokens are there, as Pagefind stores them (ground truth: the body text above)
+    words = _decode(ours[1])[0]
+    assert {"12.5", "12", "2025", "ab12cd", "34", "10.20.12", "20", "6.1", "%", "hello", "预算", "应急", "abc123"} <= set(words)
+    assert "·" not in words and {"caf", "é", "ω"} <= set(words)  # é: a diacritic variant of e
+    merged_theirs, merged_ours = tmp_path / "m-theirs", tmp_path / "m-ours"
+    pb.merge_bundles(theirs, merged_theirs, chunk_locs=300)
+    pb.merge_bundles(ours, merged_ours, chunk_locs=300, library=tmp_path / "raw-demo")
+    assert _raw_words(merged_ours) == _raw_words(merged_theirs)
+    assert _decode(merged_ours)[1:5] == _decode(merged_theirs)[1:5]
+    for f in ("pagefind.js", "pagefind-worker.js"):
+        assert (merged_ours / f).read_bytes() == (merged_theirs / f).read_bytes()
+
+
+def test_token_words_follow_pagefinds_rules():
+    inc = "_.%"
+    assert pb.token_words("预算", inc) == (("预算", 24),)
+    assert pb.token_words("·", inc) == ()
+    assert pb.token_words("%", inc) == (("%", 24),)
+    assert pb.token_words("12.5", inc) == (("12.5", 24), ("12", 24))  # "5" is one character: dropped
+    assert pb.token_words("10.20.30", inc) == (("10.20.30", 24), ("10", 8), ("20", 8), ("30", 8))
+    assert pb.token_words("ab12cd.34", inc) == (("ab12cd.34", 24), ("ab", 6), ("12", 6), ("cd", 6), ("34", 6))
+    assert pb._locs([(3, 24), (7, 24)]) == [-25, 3, 4]
+    assert pb._locs([(1, 12), (3, 24), (5, 24), (6, 8)]) == [-9, 6, -13, 1, -25, 3, 2]

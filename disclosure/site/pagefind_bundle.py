@@ -10,6 +10,10 @@ word counts (BM25 ranks only unquoted searches, and ours are exact phrases), so 
 - renames fragments to short ids derived from the shard's input digest and drops their `content`;
 - writes a page list with those ids and a constant word count.
 
+`write_shard` writes such a prepared shard directly from our records, without Pagefind's indexer
+(the word entries, fragments and real filters equal to what prepare_shard makes of Pagefind's index:
+tests/test_pagefind_bundle.py).
+
 A word's page list holds its page numbers as differences from the previous entry's (the first
 from 0), so the merge rebases the first entry of each shard's list on the pages before it.
 
@@ -23,6 +27,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
+import unicodedata
+from functools import lru_cache
 from pathlib import Path
 
 import cbor2
@@ -36,6 +43,8 @@ WORD_COUNT = 1  # constant: word counts only feed BM25, which exact-phrase searc
 LANGUAGE = "und"
 MERGE_FORMAT = "3"  # bump when merge_bundles writes differently (invalidates cached merged bundles)
 CHUNK_LEVEL = 6  # gzip level of index chunks: level 9 took 5x the time for 3 % fewer bytes
+REAL_FILTERS = ("类型", "发布机构", "年份", "主题分类", "有效性")  # the others are display values, read from fragments
+LIBRARY_FILES = ("pagefind.js", "pagefind-worker.js", "wasm.*.pagefind")
 
 
 class SearchIndexError(RuntimeError):
@@ -95,6 +104,14 @@ def _bounds(chunks: list[list]) -> list[tuple[str, str]]:
                    chunks[i + 1][0][0] if i + 1 < len(chunks) else None) for i, ch in enumerate(chunks)]
 
 
+def _locations(w: list) -> int:
+    """Word locations in one word entry, its diacritic variants' included."""
+    n = sum(len(p[1]) for p in w[1])
+    if len(w) > 2 and w[2]:
+        n += sum(len(p[1]) for _v, pages in w[2] for p in pages)
+    return n
+
+
 def _write_chunks(words, index_dir: Path, chunk_locs: int) -> list:
     """Write (word, pages, *rest) entries, in word order, as index chunks, holding one chunk at a
     time: a chunk ends after the word that takes it past chunk_locs locations (Pagefind's rule, so
@@ -119,7 +136,7 @@ def _write_chunks(words, index_dir: Path, chunk_locs: int) -> list:
         if full:
             flush(w[0])
         pending.append(w)
-        size += sum(len(p[1]) for p in w[1])
+        size += _locations(w)
         full = size > chunk_locs
     if pending:
         flush(None)
@@ -175,9 +192,147 @@ def prepare_shard(bundle: Path, digest: str, chunk_locs: int = CHUNK_LOCS) -> No
     (bundle / "pagefind-entry.json").write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 
+# ------------------------------------------------------------------------- writing a shard ourselves
+DEFAULT_WEIGHT = 24  # Pagefind's weight of plain content; a page's locations start with the marker -(24 + 1)
+_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
+_ASCII_PUNCT = re.compile(r"[!-/:-@\[-`{-~]")
+
+
+@lru_cache(maxsize=1 << 18)
+def token_words(token: str, include: str) -> tuple:
+    """The (word, weight) pairs Pagefind 1.5.2 stores at the position of one whitespace-separated
+    token of a custom record's content (fossick `parse_digest`, language without stemmer), for the
+    tokens our analysis emits (letters and digits, `.` between digits, `%`, RUN_SEPARATOR):
+
+    - the token, keeping letters, digits and `include` characters, lowercased, unless that is empty;
+    - for a token with other characters, its parts: ASCII punctuation and letter/digit boundaries
+      split it (convert_case's lower case), parts of one character are dropped, and each part
+      is stored with the weight 24 // (number of parts), at least 1.
+
+    Emoji extras and upper-case boundaries do not occur in our tokens (analysis.py folds them away);
+    tests/test_pagefind_bundle.py compares the result with Pagefind's own index, word for word."""
+    norm = token if token.isalnum() else "".join(c for c in token if c.isalnum() or c in include)
+    norm = norm.lower()
+    if not norm:
+        return ()
+    out = [(norm, DEFAULT_WEIGHT)]
+    if not token.isalnum():
+        spaced = _LETTER_DIGIT.sub(" ", _ASCII_PUNCT.sub(" ", token)).lower()
+        if " " in spaced or not norm.startswith(spaced):
+            parts = [w for w in spaced.split() if len(w.encode("utf-8")) > 1]
+            weight = max(1, DEFAULT_WEIGHT // len(parts)) if parts else DEFAULT_WEIGHT
+            out += [(w, weight) for w in parts]
+    return tuple(out)
+
+
+@lru_cache(maxsize=1 << 16)
+def strip_diacritics(word: str) -> str:
+    """Pagefind 1.5's key for a word with diacritics: decomposed (NFD), combining marks dropped."""
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.category(c).startswith("M"))
+
+
+def _locs(positions: list) -> list:
+    """A page's locations as Pagefind stores them: grouped by weight (ascending, each group in
+    position order) behind a marker -(weight + 1), each position as the difference from the one
+    before it in its group (the first from 0)."""
+    if all(w == DEFAULT_WEIGHT for _, w in positions):
+        out = [-DEFAULT_WEIGHT - 1]
+        prev = 0
+        for p, _ in positions:
+            out.append(p - prev)
+            prev = p
+        return out
+    out, current, prev = [], None, 0
+    for p, w in sorted(positions, key=lambda t: t[1]):  # stable: positions stay in order within a weight
+        if w != current:
+            out.append(-w - 1)
+            current, prev = w, 0
+        out.append(p - prev)
+        prev = p
+    return out
+
+
+def write_shard(records: list[dict], out: Path, digest: str, library: Path, chunk_locs: int = CHUNK_LOCS) -> None:
+    """Write the prepared shard (what `prepare_shard` makes of Pagefind's bundle) for `records`
+    (search.IndexDoc.record(): url, content as space-separated tokens, filters), in their order,
+    without running Pagefind: our analysis has already cut the words, and the rest of indexing is
+    positions and page lists. `library` is a bundle Pagefind wrote (search.library_bundle): its
+    entry gives the version and the include characters. Only the real filters get filter files;
+    the display values travel in each fragment, as Pagefind writes them."""
+    out = Path(out)
+    entry = json.loads((Path(library) / "pagefind-entry.json").read_text(encoding="utf-8"))
+    if entry.get("version") not in SUPPORTED_VERSIONS:
+        raise SearchIndexError(f"不支持的 Pagefind 版本 {entry.get('version')}（支持：{'、'.join(sorted(SUPPORTED_VERSIONS))}）")
+    include = "".join(entry.get("include_characters") or [])
+    for sub in ("index", "filter", "fragment"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    postings: dict = {}  # word -> [page, positions, page, positions, ...]
+    filters: dict = {name: {} for name in REAL_FILTERS}
+    pages = []
+    for page, rec in enumerate(records):
+        tokens = rec["content"].split()
+        seen: dict = {}
+        for i, tok in enumerate(tokens):
+            for w, weight in token_words(tok, include):
+                got = seen.get(w)
+                if got is None:
+                    seen[w] = [(i, weight)]
+                else:
+                    got.append((i, weight))
+        for w, positions in seen.items():
+            lst = postings.get(w)
+            if lst is None:
+                postings[w] = [page, _locs(positions)]
+            else:
+                lst += (page, _locs(positions))
+        rec_filters = rec.get("filters") or {}
+        for name in REAL_FILTERS:
+            for value in rec_filters.get(name, ()):
+                filters[name].setdefault(value, []).append(page)
+        pid = f"{digest[:6]}{_base36(page)}"
+        frag = {"url": rec["url"], "content": "", "word_count": len(tokens),
+                "filters": {k: rec_filters[k] for k in sorted(rec_filters)}, "meta": rec.get("meta") or {}, "anchors": []}
+        (out / "fragment" / f"{pid}.pf_fragment").write_bytes(_pack(json.dumps(frag, ensure_ascii=False).encode("utf-8")))
+        pages.append([pid, WORD_COUNT])
+
+    def pages_of(w):
+        flat = postings.pop(w, None) or ()
+        entries, prev = [], 0
+        for k in range(0, len(flat), 2):
+            entries.append([flat[k] - prev, flat[k + 1], []])
+            prev = flat[k]
+        return entries
+
+    variants: dict = {}  # base word -> its variants with diacritics (Pagefind 1.5 files 'é' under 'e')
+    for w in postings:
+        base = strip_diacritics(w)
+        if base != w:
+            variants.setdefault(base, []).append(w)
+
+    def words():
+        for w in sorted(set(postings).difference(*variants.values()) | set(variants)):
+            yield [w, pages_of(w), [[v, pages_of(v)] for v in sorted(variants.get(w, ()))]]
+
+    chunks = _write_chunks(words(), out / "index", chunk_locs)
+    filter_meta = []
+    for name, values in filters.items():
+        if not values:
+            continue
+        blob = cbor2.dumps([name, [[v, values[v]] for v in sorted(values)]])
+        h = _name(blob)
+        (out / "filter" / f"{h}.pf_filter").write_bytes(_pack(blob))
+        filter_meta.append([name, h])
+    blob = cbor2.dumps([entry["version"], pages, chunks, filter_meta, [], []])
+    meta_hash = _name(blob)
+    (out / f"pagefind.{meta_hash}.pf_meta").write_bytes(_pack(blob))
+    lang = {**entry["languages"][LANGUAGE], "hash": meta_hash, "page_count": len(pages)}
+    (out / "pagefind-entry.json").write_text(json.dumps({**entry, "languages": {LANGUAGE: lang}}, ensure_ascii=False,
+                                                        separators=(",", ":")), encoding="utf-8")
+
+
 # ------------------------------------------------------------------------------------- merging
-REAL_FILTERS = ("类型", "发布机构", "年份", "主题分类", "有效性")  # the others are display values, read from fragments
-LIBRARY_FILES = ("pagefind.js", "pagefind-worker.js", "wasm.*.pagefind")
 
 
 class _Shard:
@@ -188,16 +343,42 @@ class _Shard:
             raise SearchIndexError("搜索索引含有排序数据，无法合并")
 
     def words(self):
-        """(word, pages as stored, their last page number) in word order; one chunk in memory at a time."""
+        """The word entries as stored, in word order; one chunk in memory at a time."""
         for _lo, _hi, h in self.meta[2]:
-            for w in cbor2.loads(_read(self.dir / "index" / f"{h}.pf_index"))[0]:
-                yield w[0], w[1], sum(p[0] for p in w[1]), w[2:]
+            yield from cbor2.loads(_read(self.dir / "index" / f"{h}.pf_index"))[0]
 
     def filter(self, name: str) -> list:
         for n, h in self.meta[3]:
             if n == name:
                 return cbor2.loads(_read(self.dir / "filter" / f"{h}.pf_filter"))[1]
         return []
+
+
+def _join_pages(parts: list) -> list:
+    """[(page offset, page list as stored)] of consecutive shards as one page list. Page numbers are
+    stored as differences from the previous entry's (the first from 0), so each part's first entry
+    is rebased on the last page number before it; the rest stay as they are."""
+    out: list = []
+    last = 0
+    for off, pages in parts:
+        if not pages:
+            continue
+        first = off + pages[0][0]
+        out.append([first - last, *pages[0][1:]])
+        out.extend(pages[1:])
+        last = off + sum(p[0] for p in pages)
+    return out
+
+
+def _join_entries(group: list) -> list:
+    """[(page offset, word entry)] of one word from consecutive shards as one entry: its pages, and
+    each diacritic variant's pages (Pagefind 1.5 files 'é' under 'e': [word, pages, [[variant, pages], ...]])."""
+    word = group[0][1][0]
+    variants: dict = {}
+    for off, w in group:
+        for v, pages in (w[2] if len(w) > 2 else ()):
+            variants.setdefault(v, []).append((off, pages))
+    return [word, _join_pages([(off, w[1]) for off, w in group]), [[v, _join_pages(variants[v])] for v in sorted(variants)]]
 
 
 def link_or_copy(src, dst) -> None:
@@ -211,12 +392,13 @@ def link_or_copy(src, dst) -> None:
         shutil.copy2(src, dst)
 
 
-def merge_bundles(shards: list[Path], out: Path, chunk_locs: int = CHUNK_LOCS) -> dict:
+def merge_bundles(shards: list[Path], out: Path, chunk_locs: int = CHUNK_LOCS, library: Path | None = None) -> dict:
     """Merge prepared shards (prepare_shard; newest first) into one Pagefind bundle in `out`.
 
     Page numbers follow the shards' order (the newest shard's pages first), so an exact search
     still returns pages newest first. Words are merged in a streaming k-way merge and re-cut to
-    chunk_locs; only the real filters (REAL_FILTERS) are kept; fragments are hard-linked."""
+    chunk_locs; only the real filters (REAL_FILTERS) are kept; fragments are hard-linked. Pagefind's
+    scripts and wasm come from `library` (a bundle Pagefind wrote), else from the first shard."""
     import heapq
 
     out = Path(out)
@@ -235,30 +417,23 @@ def merge_bundles(shards: list[Path], out: Path, chunk_locs: int = CHUNK_LOCS) -
                 if not (out / "text" / f.name).exists():  # content-named: one text, one file
                     link_or_copy(f, out / "text" / f.name)
 
-    # words: k-way merge (ties: newest shard first), re-cut while streaming. Page numbers are stored
-    # as differences (module docstring), so a shard's list joins the previous one by rebasing its
-    # first entry on the last page number so far; the rest stay as they are.
+    # words: k-way merge (ties: newest shard first), re-cut while streaming; the entries of one
+    # word (its pages and each diacritic variant's) joined by `_join_pages`.
     def stream(i: int):
-        for w, p, last, rest in opened[i].words():
-            if any(rest):  # metadata word positions: our records have no metadata
-                raise SearchIndexError(f"搜索索引含有元数据词条，无法合并：{w}")
-            yield w, i, p, last, rest
+        for w in opened[i].words():
+            yield w[0], i, w
 
     streams = [stream(i) for i in range(len(opened))]
+
     def merged():
-        current, last = None, 0
-        for word, i, p, end, rest in heapq.merge(*streams, key=lambda t: (t[0], t[1])):
-            if current is not None and current[0] == word:
-                current[1].append([p[0][0] + offsets[i] - last, *p[0][1:]])
-                current[1].extend(p[1:])
-                last = offsets[i] + end
-                continue
-            if current is not None:
-                yield current
-            current = [word, [[p[0][0] + offsets[i], *p[0][1:]], *p[1:]], *rest]
-            last = offsets[i] + end
-        if current is not None:
-            yield current
+        group: list = []
+        for word, i, w in heapq.merge(*streams, key=lambda t: (t[0], t[1])):
+            if group and group[0][1][0] != word:
+                yield _join_entries(group)
+                group = []
+            group.append((offsets[i], w))
+        if group:
+            yield _join_entries(group)
 
     chunks_meta = _write_chunks(merged(), out / "index", chunk_locs)
 
@@ -278,7 +453,7 @@ def merge_bundles(shards: list[Path], out: Path, chunk_locs: int = CHUNK_LOCS) -
 
     first = opened[0]
     for pattern in LIBRARY_FILES:
-        for f in first.dir.glob(pattern):
+        for f in Path(library or first.dir).glob(pattern):
             link_or_copy(f, out / f.name)
     meta = [first.meta[0], pages, chunks_meta, filter_meta, *first.meta[4:]]
     blob = cbor2.dumps(meta)

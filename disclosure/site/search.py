@@ -5,10 +5,14 @@ sanitised body (captured while MkDocs renders it: `BodyCapture`). Nothing is rea
 built HTML. What is indexed is what the page shows: title, the metadata block's values, the body and
 the attachments' titles; for a withdrawn record only its title, 索引号, dates and the reason.
 
-**Records.** Each record becomes one Pagefind custom record (`PagefindIndex.add_custom_record`,
-service mode of the `pagefind` package): `content` is the token stream, so Pagefind's own word
-splitting (whitespace) sees exactly our tokens; the language is `und`, which has no stemmer and no
-segmenter on either side. The values a result shows (title, date, 文号, the readable body for the
+**Records.** Each record becomes one Pagefind custom record (`IndexDoc.record()`): `content` is the
+token stream, so Pagefind's own word splitting (whitespace) sees exactly our tokens; the language is
+`und`, which has no stemmer and no segmenter on either side. By default the shards are written by
+`pagefind_bundle.write_shard` from those records, in Pagefind 1.5's file layout, without running
+Pagefind's indexer (one Pagefind process per shard held ~3x the memory: benchmarks/search.py index); Pagefind
+still provides the browser's scripts and wasm (`library_bundle`), and DISCLOSURE_SEARCH_INDEXER=pagefind
+indexes with Pagefind itself (tests/test_pagefind_bundle.py holds both to the same files).
+The values a result shows (title, date, 文号, the readable body for the
 excerpt) travel as *filters*, not metadata: Pagefind 1.5 adds every metadata value to the word
 index (a title would become one long searchable word, and every query for 青岚 would download the
 chunk holding all titles that start with it), while a filter's values are only downloaded when a
@@ -36,7 +40,7 @@ only ever change the newest shard. Each shard's records hash to an input digest;
 an edit re-indexes one shard. Shards are built by separate Pagefind processes, as many at once as
 `jobs` and the memory budget allow.
 
-**One bundle, small files.** Each shard Pagefind writes is prepared (`pagefind_bundle.prepare_shard`:
+**One bundle, small files.** Each shard is written prepared, or, from Pagefind's indexer, prepared (`pagefind_bundle.prepare_shard`:
 short fragment ids, fragments without the token stream, constant word counts) and that prepared
 shard is what the cache keeps. The shards are then merged into one bundle at site/pagefind/
 (`pagefind_bundle.merge_bundles`: a streaming merge of their words, re-cut into chunks of
@@ -56,7 +60,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from html.parser import HTMLParser
@@ -68,6 +73,7 @@ LANGUAGE = "und"  # no stemmer, no segmenter: Pagefind keeps our tokens as they 
 INCLUDE_CHARACTERS = ".%"  # 6.1 and % stay in words (analysis.py emits them only inside numbers)
 SHARD_CAP = 5000  # records per shard: ~1.1 GB in one Pagefind process (benchmarks/search.py)
 MB_PER_RECORD = 0.22  # measured peak of one Pagefind service per record (~650 MB at 3,000; benchmarks/search.py)
+MB_PER_RECORD_WRITER = 0.1  # the same for one pagefind_bundle.write_shard worker (benchmarks/search.py)
 BUNDLE_DIR = "pagefind"
 FORMAT = "7"  # bump when the record layout below changes (invalidates cached shards)
 TITLE_SPAN = 96  # positions reserved for the title at the start of every record (see content_tokens)
@@ -561,11 +567,51 @@ def _index_shard(records: list[dict], out_dir: Path) -> None:
         dest.write_bytes(base64.b64decode(f["content"]))
 
 
+def _pagefind_shard(sid: str, recs: list[IndexDoc], digest: str, tmp: Path) -> None:
+    """One shard indexed by Pagefind itself, then prepared (DISCLOSURE_SEARCH_INDEXER=pagefind)."""
+    _index_shard([d.record() for d in recs], tmp / digest)
+    if not (tmp / digest / "pagefind-entry.json").is_file():
+        raise SearchIndexError(f"搜索索引分片 {sid} 生成失败：没有写出 pagefind-entry.json")
+    try:
+        pagefind_bundle.prepare_shard(tmp / digest, digest)
+    except pagefind_bundle.SearchIndexError as e:
+        raise SearchIndexError(f"搜索索引分片 {sid} 生成失败：{e}") from e
+    write_text_blocks(recs, tmp / digest)  # kept with the shard, linked into the bundle by the merge
+
+
+def _write_shard(sid: str, recs: list[IndexDoc], digest: str, tmp: Path, library: Path) -> None:
+    """One shard written by pagefind_bundle.write_shard (the default indexer): the same files."""
+    try:
+        pagefind_bundle.write_shard([d.record() for d in recs], tmp / digest, digest, library)
+    except pagefind_bundle.SearchIndexError as e:
+        raise SearchIndexError(f"搜索索引分片 {sid} 生成失败：{e}") from e
+    write_text_blocks(recs, tmp / digest)
+
+
+def library_bundle(cache: Path | None, tmp: Path) -> Path:
+    """A bundle Pagefind wrote for one record: its scripts, wasm and entry (version, include
+    characters) go into the site's bundle. Kept in the cache per Pagefind version and settings."""
+    key = hashlib.sha256(f"{_pagefind_version()}|{LANGUAGE}|{INCLUDE_CHARACTERS}".encode()).hexdigest()[:16]
+    where = (cache or tmp) / f"library-{key}"
+    if (where / "pagefind-entry.json").is_file():
+        return where
+    where.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".library-", dir=str(where.parent)))
+    _index_shard([{"url": "/", "content": "pagefind", "language": LANGUAGE, "meta": {}, "filters": {}}], work)
+    if not (work / "pagefind-entry.json").is_file():
+        raise SearchIndexError("搜索索引生成失败：pagefind 没有写出 pagefind-entry.json")
+    try:
+        os.replace(work, where)
+    except OSError:  # another build put it there first
+        shutil.rmtree(work, ignore_errors=True)
+    return where
+
+
 def _link_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, dirs_exist_ok=True, copy_function=pagefind_bundle.link_or_copy)
 
 
-def _merge(prepared: list[Path], digests: list[str], root: Path, cache: Path | None) -> dict:
+def _merge(prepared: list[Path], digests: list[str], root: Path, cache: Path | None, library: Path | None = None) -> dict:
     """Merge the prepared shards into root (pagefind_bundle.merge_bundles). With a cache, the merged
     bundle is kept there too, keyed on the shards' digests, so a build whose shards are all unchanged
     (nothing edited, or a setting that the index does not hold) links it instead of merging again."""
@@ -575,7 +621,7 @@ def _merge(prepared: list[Path], digests: list[str], root: Path, cache: Path | N
         _link_tree(kept / "bundle", root)
         return json.loads((kept / "merged.json").read_text(encoding="utf-8"))
     try:
-        merged = pagefind_bundle.merge_bundles(prepared, root)
+        merged = pagefind_bundle.merge_bundles(prepared, root, library=library)
     except pagefind_bundle.SearchIndexError as e:
         raise SearchIndexError(f"搜索索引合并失败：{e}") from e
     if kept:
@@ -590,7 +636,7 @@ def _merge(prepared: list[Path], digests: list[str], root: Path, cache: Path | N
 
 
 def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = None, jobs: int = 2,
-                shard_cap: int | None = None, memory_budget_mb: int | None = None) -> dict:
+                shard_cap: int | None = None, memory_budget_mb: int | None = None, indexer: str | None = None) -> dict:
     """Index the shards, merge them into one bundle at site_dir/pagefind/ and write the shard list to
     site_dir/pagefind/shards.json. Returns {"shards": [...], "built": n, "reused": n}."""
     site_dir = Path(site_dir)
@@ -607,7 +653,11 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
     plan = [(sid, recs, shard_digest(recs)) for sid, recs in shards]
     if memory_budget_mb is None:
         memory_budget_mb = int(os.environ.get("DISCLOSURE_SEARCH_MEMORY_MB") or 3000)
-    largest = max(len(r) for _, r, _ in plan) * MB_PER_RECORD + 100
+    indexer = indexer or os.environ.get("DISCLOSURE_SEARCH_INDEXER") or "python"
+    if indexer not in ("python", "pagefind"):
+        raise SearchIndexError(f"DISCLOSURE_SEARCH_INDEXER 只能是 python 或 pagefind，不能是 {indexer}")
+    per_record = MB_PER_RECORD if indexer == "pagefind" else MB_PER_RECORD_WRITER
+    largest = max(len(r) for _, r, _ in plan) * per_record + 100
     parallel = max(1, min(jobs, int(memory_budget_mb // largest)))
     cache = Path(cache_dir) if cache_dir else None
     tmp = Path(tempfile.mkdtemp(prefix="pagefind-", dir=str(site_dir.parent)))
@@ -621,22 +671,23 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
                 continue
             todo.append((sid, records, digest))
 
-        def one(sid, recs, digest):
-            _index_shard([d.record() for d in recs], tmp / digest)
-            if not (tmp / digest / "pagefind-entry.json").is_file():
-                raise SearchIndexError(f"搜索索引分片 {sid} 生成失败：没有写出 pagefind-entry.json")
-            try:
-                pagefind_bundle.prepare_shard(tmp / digest, digest)
-            except pagefind_bundle.SearchIndexError as e:
-                raise SearchIndexError(f"搜索索引分片 {sid} 生成失败：{e}") from e
-            write_text_blocks(recs, tmp / digest)  # kept with the shard, linked into the bundle by the merge
-
         if todo:
             # largest first, so the last one to finish is small
             todo.sort(key=lambda t: -len(t[1]))
-            with ThreadPoolExecutor(max_workers=parallel) as pool:
-                for f in [pool.submit(one, *t) for t in todo]:
-                    f.result()
+            if indexer == "pagefind":
+                with ThreadPoolExecutor(max_workers=parallel) as pool:
+                    for f in [pool.submit(_pagefind_shard, sid, recs, digest, tmp) for sid, recs, digest in todo]:
+                        f.result()
+            else:
+                library = library_bundle(cache, tmp)
+                if parallel > 1 and len(todo) > 1:
+                    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+                    with ProcessPoolExecutor(max_workers=parallel, mp_context=ctx) as pool:
+                        for f in [pool.submit(_write_shard, sid, recs, digest, tmp, library) for sid, recs, digest in todo]:
+                            f.result()
+                else:
+                    for sid, recs, digest in todo:
+                        _write_shard(sid, recs, digest, tmp, library)
             built = len(todo)
         prepared = []
         for sid, records, digest in plan:
@@ -650,7 +701,7 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
                     _link_tree(src, cache / f".tmp-{digest}")
                     os.replace(cache / f".tmp-{digest}", dest)
             prepared.append(src)
-        merged = _merge(prepared, [d for _, _, d in plan], root, cache)
+        merged = _merge(prepared, [d for _, _, d in plan], root, cache, None if indexer == "pagefind" else library_bundle(cache, tmp))
         if cache:
             keep = {f"shard-{d}" for _, _, d in plan}
             for old in cache.glob("shard-*"):
