@@ -50,8 +50,10 @@ def load() -> str:
 def show(label: str, run: Run, n: int | None = None) -> None:
     extra = f"  {run.seconds / n * 1000:6.2f} ms/record" if n else ""
     status = "" if run.returncode == 0 else f"  EXIT {run.returncode}: {run.output[-400:]!r}"
-    print(f"  {label:44s} {run.seconds:7.1f} s wall {run.cpu_s:7.1f} s CPU  peak {run.peak_mb:7.0f} MB{extra}{status}",
-          flush=True)
+    print(f"  {label:44s} {run.seconds:7.1f} s wall {run.cpu_s:7.1f} s CPU  peak {run.peak_mb:7.0f} MB RSS"
+          f" {run.pss_mb:7.0f} MB PSS{extra}{status}", flush=True)
+    if os.environ.get("MEMORY_DETAIL"):
+        print(f"    at the PSS peak: {run.pss_detail}", flush=True)
 
 
 def disclosure(site: Path, *args, **extra_env) -> Run:

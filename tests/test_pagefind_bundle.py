@@ -214,8 +214,38 @@ def test_boundary_rule_is_pagefinds(tmp_path):
     words = [w for ch in chunks for w in ch]
     out = tmp_path / "idx"
     out.mkdir()
-    written = pb._write_chunks(iter(words), out, 700)
+    written = pb._write_chunks(((w[0], pb._locations(w), cbor2.dumps(w)) for w in words), out, 700)
     assert [(lo, hi) for lo, hi, _ in written] == pb._bounds(rechunk(words, 700))
+    # each chunk file holds exactly its words, as cbor2 encodes them
+    for (_, _, h), want in zip(written, rechunk(words, 700)):
+        assert cbor2.loads(_load(out / f"{h}.pf_index")) == [want]
+
+
+def test_cbor_heads_are_cbor2s():
+    for n in (0, 1, 23, 24, 255, 256, 65535, 65536, 2**32 - 1, 2**32):
+        assert pb._head(0, n) == cbor2.dumps(n)
+        if n <= 70000:  # an array: its head, then its items
+            assert pb._head(4, n) + b"\x00" * n == cbor2.dumps([0] * n)
+
+
+def test_merge_on_bytes_equals_merge_of_decoded_entries(shards, tmp_path):
+    """The merge concatenates the shards' encoded page lists (their merge files); without merge
+    files it decodes the index chunks instead: both give the same files, byte for byte."""
+    plain = []
+    for _, prepared, _ in shards:
+        assert (prepared / pb.MERGE_FILE).is_file()
+        copy = tmp_path / f"plain-{prepared.name}"
+        shutil.copytree(prepared, copy)
+        (copy / pb.MERGE_FILE).unlink()
+        plain.append(copy)
+    a, b = tmp_path / "bytes", tmp_path / "decoded"
+    pb.merge_bundles([p for _, p, _ in shards], a, chunk_locs=120)
+    pb.merge_bundles(plain, b, chunk_locs=120)
+    files = sorted(f.relative_to(a) for f in a.rglob("*") if f.is_file())
+    assert files == sorted(f.relative_to(b) for f in b.rglob("*") if f.is_file())
+    assert not (a / pb.MERGE_FILE).exists()  # the merge file is the build's, not the visitor's
+    for f in files:
+        assert (a / f).read_bytes() == (b / f).read_bytes(), f
 
 
 # --------------------------------------------------------------- our shard writer against Pagefind's
