@@ -31,20 +31,23 @@ a match (which Pagefind returns with every result) tells a title match without a
 exact searches return pages in page-number order, and shards are merged newest first: the browser
 gets results newest first without downloading any sort data.
 
-**Shards.** Memory in one Pagefind process grows with its pages, so the index is split into
+**Shards.** Memory grows with the pages indexed at once (in Pagefind's indexer ~3x as fast as in
+our writer), so the index is split into
 shards of contiguous publication dates (whole years, grouped oldest → newest while they fit in
 `shard_cap` records; a year larger than that is split by months). Contiguous dates keep the
 newest-first order across shards; grouping from the oldest means that new records (this year)
 only ever change the newest shard. Each shard's records hash to an input digest; with a
 `cache_dir`, a shard whose digest is unchanged is copied from the cache instead of re-indexed, so
-an edit re-indexes one shard. Shards are built by separate Pagefind processes, as many at once as
-`jobs` and the memory budget allow.
+an edit re-indexes one shard. Shards are written by forked worker processes (or, with
+DISCLOSURE_SEARCH_INDEXER=pagefind, by separate Pagefind processes), as many at once as `jobs`
+and the memory budget allow.
 
 **One bundle, small files.** Each shard is written prepared, or, from Pagefind's indexer, prepared (`pagefind_bundle.prepare_shard`:
 short fragment ids, fragments without the token stream, constant word counts) and that prepared
 shard is what the cache keeps. The shards are then merged into one bundle at site/pagefind/
 (`pagefind_bundle.merge_bundles`: a streaming merge of their words, re-cut into chunks of
-CHUNK_LOCS locations instead of Pagefind's ~20,000), so a query word downloads one small chunk
+CHUNK_LOCS locations instead of Pagefind's ~20,000; it joins each shard's page lists as encoded
+bytes, from the shard's merge file, so merging costs little more than writing the chunks), so a query word downloads one small chunk
 and the page one small page list, with no `mergeIndex` in the browser (benchmarks/search.py
 download prints the bytes).
 """
