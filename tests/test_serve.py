@@ -398,6 +398,13 @@ def test_first_build_serves_each_page_once_it_is_written(tmp_path):
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode("utf-8"), e.headers
 
+    class Builder:  # the build process's handle: the pages asked for during the build
+        wanted: list = []
+
+        def want(self, url):
+            self.wanted.append(url)
+
+    preview.builder = Builder()
     try:
         assert preview.state.ok is None and not preview.state.stale
         status, body, _ = get("/catalogue/")
@@ -405,6 +412,7 @@ def test_first_build_serves_each_page_once_it_is_written(tmp_path):
         status, body, headers = get("/records/not-yet/")
         assert status == 503 and "正在生成预览" in body and "找不到页面" not in body
         assert headers["Retry-After"] == "3"
+        assert preview.builder.wanted == ["records/not-yet/"]  # the build is told to render it first
         with preview.state.cond:
             preview.state.ok = True
             preview.state.finished([], False)
@@ -413,3 +421,29 @@ def test_first_build_serves_each_page_once_it_is_written(tmp_path):
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_a_page_asked_for_during_a_build_is_rendered_at_once(tmp_path):
+    """SiteBuilder(wanted=…), as the preview's build process drives it: while the workers render
+    the record pages, the pages the callable names are rendered by the parent at once (out of
+    turn), counted in BuildResult.first, and hold the record (its title, from the record file)."""
+    from disclosure.site.engine import SiteBuilder
+
+    site = tmp_path / "gen"
+    generate(260, site, seed=5)  # over mkdocs_glue.POOL_FROM record pages: rendered by two workers
+    records = sorted((site / "content" / "records").rglob("*.md"))
+    text = records[-1].read_text(encoding="utf-8")
+    want = f"records/{slug_for(front_matter_value(text, 'index_no'))}/"
+    out = tmp_path / "out"
+    calls = []
+
+    def wanted():
+        calls.append((out / want / "index.html").is_file())
+        return [want, "records/no-such-page/"] if len(calls) == 1 else []
+
+    result = SiteBuilder(site / "mkdocs.yml", out, search=False, jobs=2, wanted=wanted).build()
+    assert result.ok, result.message
+    assert calls and result.first == 1  # named once, rendered once; an unknown URL is ignored
+    assert len(calls) == 1 or calls[1] is True  # written before the next look
+    page = (out / want / "index.html").read_text(encoding="utf-8")
+    assert front_matter_value(text, "title") in page

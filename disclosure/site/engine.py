@@ -17,7 +17,9 @@ Interface (kept stable for the preview server):
   build and writes them anew; `jobs` caps the worker processes (default: all cores); `atomic=True`
   (keyword) writes every page beside and renames it over, even into an empty folder (the preview
   serves pages while its first build writes them); `bodies=True` (keyword) captures each record
-  page's body text even with `search=False` (`BuildResult.bodies`: the preview indexes them itself).
+  page's body text even with `search=False` (`BuildResult.bodies`: the preview indexes them itself);
+  `wanted` (keyword): a callable returning the site-relative URLs a reader is waiting for, polled
+  while pages render; those pages are rendered first (the preview's first build).
 - `build(changed=None) -> BuildResult`: builds into `site_dir` IN PLACE (the caller wanting an
   atomic swap builds into a fresh folder, as `disclosure.site.build.build_site` does). `changed`
   is a hint only (the paths the caller saw change); correctness never depends on it: every
@@ -76,13 +78,14 @@ class BuildResult:
     rendered: int = 0  # off-nav pages rendered this time (the rest came from the page cache)
     reused: int = 0  # off-nav pages kept from the previous build (unchanged key and file)
     bodies: dict | None = None  # record page src_uri → body text as indexed (search or bodies=True)
+    first: int = 0  # pages rendered before their turn because `wanted` named them
 
 
 class SiteBuilder:
     def __init__(self, config_file: str | Path = "mkdocs.yml", site_dir: str | Path | None = None, *,
                  as_of: dt.date | None = None, search: bool = True, clean: bool = False, jobs: int | None = None,
                  previous: str | Path | None = None, cache_site: str | Path | None = None, atomic: bool = False,
-                 bodies: bool = False):
+                 bodies: bool = False, wanted=None):
         self.config_file = Path(config_file)
         self.site_dir = Path(site_dir) if site_dir is not None else None
         self.as_of = as_of
@@ -93,6 +96,7 @@ class SiteBuilder:
         self.atomic = atomic  # pages written beside and renamed, even into an empty folder (a server reads it meanwhile)
         self.previous = previous  # build aside: the folder holding the last build (its unchanged pages are linked)
         self.cache_site = cache_site  # build aside: the folder the output will be moved to
+        self.wanted = wanted  # callable → URLs asked for meanwhile (mkdocs_glue.run_build)
         self.builds = 0
         self.plan = None
         self._portal = None  # (hook instance, its build id) of the last good build (render_ahead)
@@ -120,7 +124,7 @@ class SiteBuilder:
                       DISCLOSURE_BODIES="1" if self.bodies else None):
             outcome = mkdocs_glue.run_build(self.config_file, self.site_dir, as_of=self.as_of, jobs=self.jobs,
                                             clean=self.clean, previous=self.previous, cache_site=self.cache_site,
-                                            atomic=self.atomic)
+                                            atomic=self.atomic, wanted=self.wanted)
         self.builds += 1
         seconds = time.perf_counter() - started
         corpus = outcome.corpus
@@ -137,4 +141,4 @@ class SiteBuilder:
                    f"{outcome.reused} 个页面未变沿用，"
                    f"用时 {seconds:.1f} 秒")
         return BuildResult(True, errors, findings, outcome.written, seconds, message, outcome.rendered, outcome.reused,
-                           outcome.bodies)
+                           outcome.bodies, outcome.portal.rendered_first if outcome.portal else 0)

@@ -45,6 +45,7 @@ log = logging.getLogger("mkdocs.plugins.disclosure")
 _MARKER = re.compile(r"<p>\[\[portal:([a-z-]+)\]\]</p>")
 _ACTIVE: "Portal | None" = None  # the instance forked workers render with
 POOL_FROM = 200  # fewer pages than this render in the parent (starting workers costs more)
+WANTED_POLL = 0.1  # seconds between two looks at the pages a reader is waiting for (Portal._render_wanted)
 
 
 def _nav_sources(nav) -> set[str]:
@@ -192,6 +193,8 @@ class Portal:
         self._renderer = None
         self.build_id = 0  # one hook instance serves every build of the process (engine.render_ahead checks it)
         self.bodies = None  # record page src_uri → body text of the last build (when captured)
+        self.wanted = None  # callable → site-relative URLs asked for meanwhile (the preview), rendered first
+        self.rendered_first = 0  # pages of the last build rendered out of turn because they were wanted
 
     def on_startup(self, command: str):
         self.parallel = command != "serve" and os.environ.get("DISCLOSURE_JOBS", "") != "1"
@@ -398,7 +401,10 @@ class Portal:
                 chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
                 gc.freeze()  # keep the collector from touching (and so copying) the parent's objects in each worker
                 with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                    results = first + [r for part in pool.map(_render_chunk, chunks) for r in part]
+                    pending = pool.map_async(_render_chunk, chunks)
+                    if self.wanted is not None:
+                        self._render_wanted(pending, rest)
+                    results = first + [r for part in pending.get() for r in part]
                 assert len(results) == len(todo)
         finally:
             _ACTIVE = None
@@ -411,6 +417,21 @@ class Portal:
                 if cache is not None:
                     cache.new[f.dest_uri] = (self.keys[i], sig)
         self.rendered += len(results)
+
+    def _render_wanted(self, pending, todo: list[int]) -> None:
+        """While the workers render `todo`, render in this process, at once, each of those pages
+        that `self.wanted()` (the preview: pages a browser asked for and did not get yet) names,
+        so a page asked for during a first build does not wait for its turn. The worker writes
+        it again later, with the same bytes; only the workers' results are counted."""
+        by_url = {self.offloaded[i].url: i for i in todo}
+        done: set = set()
+        while not pending.ready():
+            pending.wait(WANTED_POLL)
+            urls = [u for u in dict.fromkeys(self.wanted()) if u in by_url and u not in done]
+            if urls:
+                _render_chunk([by_url[u] for u in urls])
+                done.update(urls)
+                self.rendered_first += len(urls)
 
     def render_ahead(self, paths, as_of) -> dict[str, bytes]:
         """The preview's first answer to an edit: the pages of the edited records, and when the
@@ -613,7 +634,7 @@ def config_error_text(config_file, e: Exception) -> str:
 
 
 def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, previous=None,
-              cache_site=None, atomic=False) -> Outcome:
+              cache_site=None, atomic=False, wanted=None) -> Outcome:
     """One build of `config_file` into `site_dir`, as `mkdocs.commands.build.build` does it, but:
 
     - the output folder is not emptied: when it already holds a build (`previous` is None or the
@@ -625,7 +646,10 @@ def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, 
     - the page cache (pagecache.py) decides what is unchanged; `cache_site` names the folder the
       files will finally live in (default `site_dir`); `clean=True` ignores the caches;
     - `atomic`: pages are written beside and renamed over even in an empty folder (a reader never
-      sees half a page while this build runs).
+      sees half a page while this build runs);
+    - `wanted`: a callable polled while the off-nav pages render, returning the site-relative URLs
+      (e.g. "records/x/") a reader has asked for meanwhile: those are rendered first
+      (Portal._render_wanted).
     """
     from mkdocs.commands.build import _build_extra_template, _build_page, _build_theme_template
     from mkdocs.config import load_config as load_mkdocs_config
@@ -659,6 +683,7 @@ def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, 
         cache = PageCache(root, Path(cache_site or site), read=mode == "on" and not clean and previous is not None)
     portal.as_of, portal.jobs, portal.corpus = as_of, jobs, None
     portal.pagecache, portal.previous, portal.replace_files = cache, previous, reuse or atomic
+    portal.wanted, portal.rendered_first = wanted, 0
     config.plugins.on_startup(command="build", dirty=False)
     try:
         config = config.plugins.on_config(config)

@@ -126,14 +126,28 @@ def security_headers() -> list[tuple[str, str]]:
 
 
 # ------------------------------------------------------------------------------------------ building
-def make_builder(config_file: Path, site_dir: Path, as_of, search: bool, bodies: bool = False):
+def make_builder(config_file: Path, site_dir: Path, as_of, search: bool, bodies: bool = False, wanted=None):
     from disclosure.site.engine import SiteBuilder
 
-    return SiteBuilder(str(config_file), str(site_dir), as_of=as_of, search=search, atomic=True, bodies=bodies)
+    return SiteBuilder(str(config_file), str(site_dir), as_of=as_of, search=search, atomic=True, bodies=bodies,
+                       wanted=wanted)
 
 
-def _builder_main(conn, config_file: str, site_dir: str, as_of, search: bool = False) -> None:
+def _drain(wants) -> list[str]:
+    """The page URLs the server has asked for since the last look (never blocks)."""
+    urls = []
+    try:
+        while wants is not None and wants.poll():
+            urls.append(wants.recv())
+    except (EOFError, OSError):
+        pass
+    return urls
+
+
+def _builder_main(conn, config_file: str, site_dir: str, as_of, search: bool = False, wants=None) -> None:
     """The build process: owns the SiteBuilder (warm between builds), answers one message per build.
+    `wants` (a one-way pipe) brings the pages a browser is waiting for during a build (the first
+    one, in a new folder): the engine renders them before their turn (mkdocs_glue.Portal._render_wanted).
 
     It has a single thread, so the engine's forked workers never inherit a lock held by another
     thread (the preview's HTTP and watcher threads live in the parent)."""
@@ -165,7 +179,8 @@ def _builder_main(conn, config_file: str, site_dir: str, as_of, search: bool = F
         ahead: dict = {}
         try:
             if fresh or builder is None:
-                builder = make_builder(Path(config_file), Path(site_dir), as_of, search=False, bodies=search)
+                builder = make_builder(Path(config_file), Path(site_dir), as_of, search=False, bodies=search,
+                                       wanted=lambda: _drain(wants))
                 changed = None
             elif changed:
                 # an edited record's own page first (about a second), then the whole build
@@ -240,16 +255,29 @@ class BuildProcess:
 
     def __init__(self, config_file: Path, site_dir: Path, as_of, search: bool = False):
         self.args = (str(config_file), str(site_dir), as_of, search)
-        self.proc = self.conn = None
+        self.proc = self.conn = self.wants = None
+        self._want_lock = threading.Lock()  # HTTP threads send on the wants pipe
 
     def _start(self) -> None:
         import multiprocessing
 
         ctx = multiprocessing.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_builder_main, args=(child, *self.args), name="portal-build")
+        wants_in, self.wants = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=_builder_main, args=(child, *self.args, wants_in), name="portal-build")
         self.proc.start()
         child.close()
+        wants_in.close()
+
+    def want(self, url: str) -> None:
+        """A browser waits for this page (site-relative URL) of the build running now: render it first."""
+        with self._want_lock:
+            if self.wants is None:
+                return
+            try:
+                self.wants.send(url)
+            except OSError:
+                pass
 
     def build(self, changed, fresh: bool, on_ahead=None) -> dict:
         """One build; `on_ahead(reply)` is called with the pages written ahead of it (an edited
@@ -508,8 +536,12 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def _building(self, head: bool):
         """The first build of a new preview folder has not written this page yet: 503, and the
-        page asks again every few seconds (pages appear as the build writes them)."""
+        page asks again every few seconds (pages appear as the build writes them); the build is
+        told, so it renders this page before its turn."""
         preview = self.server.preview
+        path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
+        if path.startswith(preview.mount) and path.endswith("/") and preview.builder is not None:
+            preview.builder.want(path[len(preview.mount):])
         body = preview.page("building.html", generation=preview.state.generation)
         return self._send(HTTPStatus.SERVICE_UNAVAILABLE, body, MIME[".html"], head, [("Retry-After", "3")])
 
