@@ -263,7 +263,11 @@ class BuildProcess:
 
         ctx = multiprocessing.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        wants_in, self.wants = ctx.Pipe(duplex=False)
+        with self._want_lock:
+            if self.wants is not None:  # the previous build process's (it exited)
+                self.wants.close()
+            wants_in, self.wants = ctx.Pipe(duplex=False)
+            self._wanted: set = set()
         self.proc = ctx.Process(target=_builder_main, args=(child, *self.args, wants_in), name="portal-build")
         self.proc.start()
         child.close()
@@ -272,8 +276,9 @@ class BuildProcess:
     def want(self, url: str) -> None:
         """A browser waits for this page (site-relative URL) of the build running now: render it first."""
         with self._want_lock:
-            if self.wants is None:
+            if self.wants is None or url in self._wanted:  # once each: a full pipe would block the sender
                 return
+            self._wanted.add(url)
             try:
                 self.wants.send(url)
             except OSError:
