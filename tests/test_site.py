@@ -155,6 +155,22 @@ def test_catalogue_counts_pagination_and_order(demo_site, records):
     assert len({t for t, _ in all_rows}) == n
 
 
+def test_pager_shows_ends_neighbours_and_gaps():
+    """A long list's pager: first, last, two either side of this page, "…" for a gap."""
+    from disclosure.site.planner import Planner
+
+    def labels(i, n):
+        return [(x.label, x.url) for x in Planner.pager_items(None, "catalogue/all/", i, n)]
+
+    got = labels(10, 30)
+    assert [x for x, _ in got] == ["上一页", "1", "…", "8", "9", "10", "11", "12", "…", "30", "下一页"]
+    assert dict(got)["上一页"] == "catalogue/all/page-9/" and dict(got)["下一页"] == "catalogue/all/page-11/"
+    assert dict(got)["1"] == "catalogue/all/" and dict(got)["10"] is None
+    assert [x for x, _ in labels(1, 30)] == ["1", "2", "3", "…", "30", "下一页"]
+    assert [x for x, _ in labels(4, 7)] == ["上一页", "1", "2", "3", "4", "5", "6", "7", "下一页"]
+    assert [x for x, _ in labels(30, 30)] == ["上一页", "1", "…", "28", "29", "30"]
+
+
 def test_unit_subportal_and_year_and_topic_views(demo_site, records):
     jyj = [r for r in live(records) if r["issuer"] == "青岚县教育局"]
     html = (demo_site / "catalogue/unit/jyj/index.html").read_text(encoding="utf-8")

@@ -284,7 +284,9 @@ class Planner:
         items = []
         if i > 1:
             items.append(PagerItem("上一页", href(i - 1), rel="prev"))
-        for k in range(1, n + 1):
+        # only the pages that can show (1, n, and those within 3 of i): a list of 25,000 pages has
+        # 25,000 pagers, and visiting every page number in each was 15 s of a 100,000-record plan
+        for k in sorted({1, n, *range(max(1, i - 3), min(n, i + 3) + 1)}):
             if k == i:
                 items.append(PagerItem(str(k), None, current=True))
             elif k in (1, n) or abs(k - i) <= 2:

@@ -65,7 +65,7 @@ import tempfile
 import threading
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -133,6 +133,11 @@ class IndexDoc:
     def year(self) -> str:
         return self.published[:4]
 
+    def as_dict(self) -> dict:
+        """The fields (shallow: they are strings and lists of strings), as dataclasses.asdict gives
+        them, without its deep copy (9 s for 100,000 documents)."""
+        return {name: getattr(self, name) for name in _DOC_FIELDS}
+
     def content_tokens(self) -> list[str]:
         """The title first, padded to TITLE_SPAN positions (a match at a smaller position is a title
         match: the browser ranks by it without another lookup), then the metadata values, body and
@@ -194,6 +199,9 @@ class IndexDoc:
     def text_blocks(self) -> dict[str, str]:
         """{file name: text} of the blocks after the first (written under pagefind/text/)."""
         return {block_name(t): t for t in body_blocks(self.body)[1:]}
+
+
+_DOC_FIELDS = tuple(f.name for f in fields(IndexDoc))
 
 
 def write_text_blocks(docs: list["IndexDoc"], bundle: Path) -> None:
@@ -454,7 +462,7 @@ def shard_digest(docs: list[IndexDoc]) -> str:
     """Keyed on the inputs (not the tokens), so an unchanged shard is recognised without analysing it."""
     h = hashlib.sha256(_analysis_salt().encode())
     for d in docs:
-        h.update(json.dumps(asdict(d), ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        h.update(json.dumps(d.as_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
         h.update(b"\n")
     return h.hexdigest()[:24]
 
@@ -724,7 +732,7 @@ def write_docs(docs: list[IndexDoc], path: Path) -> None:
     tmp = Path(f"{path}.tmp{os.getpid()}")
     with open(tmp, "w", encoding="utf-8") as f:
         for d in docs:
-            f.write(json.dumps(asdict(d), ensure_ascii=False) + "\n")
+            f.write(json.dumps(d.as_dict(), ensure_ascii=False) + "\n")
     os.replace(tmp, path)
 
 
