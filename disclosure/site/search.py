@@ -451,8 +451,10 @@ def _pagefind_version() -> str:
 
 @lru_cache(maxsize=1)
 def _analysis_salt() -> str:
-    """What else decides a shard's files: the record layout, the analysis code and table, Pagefind."""
-    h = hashlib.sha256(f"{FORMAT}|{TITLE_SPAN}|{pagefind_bundle.CHUNK_LOCS}|{_pagefind_version()}|{LANGUAGE}|{INCLUDE_CHARACTERS}".encode())
+    """What else decides a shard's files: the record layout, the analysis code and table, Pagefind,
+    the merge file's format (a shard cached before it changed is written again, not decoded on
+    every merge)."""
+    h = hashlib.sha256(f"{FORMAT}|{TITLE_SPAN}|{pagefind_bundle.CHUNK_LOCS}|{pagefind_bundle.MERGE_FORMAT}|{_pagefind_version()}|{LANGUAGE}|{INCLUDE_CHARACTERS}".encode())
     h.update(Path(analysis.__file__).read_bytes())
     h.update(analysis.T2S_FILE.read_bytes())
     return h.hexdigest()
