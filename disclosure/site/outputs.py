@@ -46,6 +46,15 @@ def catalogue_json(plan: SitePlan) -> dict:
     return {"office": c.cfg.office, "as_of": c.as_of.isoformat(), "count": len(out), "records": out}
 
 
+def catalogue_text(cat: dict) -> str:
+    """catalogue.json's text: one record per line (a diff shows the records that changed), keys sorted.
+    json.dumps with `indent` runs the pure-Python encoder (8 s for 100,000 records); each line here
+    is encoded by the C one."""
+    head = json.dumps({k: v for k, v in cat.items() if k != "records"}, ensure_ascii=False, sort_keys=True)
+    lines = ",\n".join(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in cat["records"])
+    return f'{head[:-1]}, "records": [\n{lines}\n]}}\n' if lines else f'{head[:-1]}, "records": []}}\n'
+
+
 def own_hosts(cfg) -> set[str]:
     """The site's own host names (site_url, site_domain): references to them are not third-party."""
     return {h for h in (urlparse(cfg.site_url).hostname, cfg.site_domain) if h}
@@ -59,8 +68,7 @@ def write_outputs(plan: SitePlan, site_dir: Path, search: bool = True, indexing=
     those; None: every file)."""
     prune_and_neutralise(site_dir)
     try:
-        (site_dir / "catalogue.json").write_text(
-            json.dumps(catalogue_json(plan), ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+        (site_dir / "catalogue.json").write_text(catalogue_text(catalogue_json(plan)), encoding="utf-8")
         write_feeds(plan, site_dir, ids=feed_ids)
     finally:
         if indexing:
