@@ -366,6 +366,16 @@ def test_failed_build_leaves_site_byte_identical(tmp_path):
     assert after.keys() == before.keys() and after["xxgk/guide/index.html"] != before["xxgk/guide/index.html"]
     assert "新增的一段" in (site / "xxgk/guide/index.html").read_text(encoding="utf-8")
     assert not list(tmp_path.glob(".site.building-*"))
+    # the replaced site is kept beside it, whole, until the next build deletes it
+    assert tree_hashes(tmp_path / ".site.previous") == before
+
+    # 4) the next good build deletes that one (in the background, awaited) and keeps the one it replaced
+    page.write_text(guide + "\n\n又一段。\n", encoding="utf-8")
+    again = build(site, config=config, search=False, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert tree_hashes(tmp_path / ".site.previous") == after
+    assert "又一段" in (site / "xxgk/guide/index.html").read_text(encoding="utf-8")
+    assert not list(tmp_path.glob(".site.building-*"))
 
 
 def test_build_into_symlinked_site_keeps_the_link(tmp_path):
@@ -379,7 +389,8 @@ def test_build_into_symlinked_site_keeps_the_link(tmp_path):
     proc = build(tmp_path / "site", config=config, search=False, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "site").is_symlink() and (real / "index.html").is_file() and not (real / "old.txt").exists()
-    assert sorted(p.name for p in real.parent.iterdir()) == ["portal", "portal-compliance-report.html"]
+    assert sorted(p.name for p in real.parent.iterdir()) == [".portal.previous", "portal", "portal-compliance-report.html"]
+    assert (real.parent / ".portal.previous" / "old.txt").read_text(encoding="utf-8") == "old"
 
 
 # --- third-party requests: what the browser would load, never text, data or ordinary links ---

@@ -9,7 +9,11 @@ The last good site is never destroyed. MkDocs empties `site_dir` before it reads
     .site.building-<pid>-<random>/site-compliance-report.html   the staff report written beside it
 
 On success the old folder is renamed aside (into the temporary folder), the new one renamed into
-place, the staff report moved beside it, and the temporary folder (with the old site) deleted.
+place, the staff report moved beside it, and the temporary folder deleted. The old site is kept
+beside the new one as `.site.previous/` (its unchanged files are hard links to the new site's, so
+it costs the folders and the changed files) and deleted by the next build, by `rm -rf` in the
+background while that build validates and renders: deleting the 125,000 folders of a
+100,000-record site took 25 s at the end of every build, on one core while the other was idle.
 Between the two renames `site/` is missing for a moment (microseconds); a web server pointed at it
 directly may answer 404 during that instant — publish with `disclosure publish`, whose `current`
 symlink switch is atomic. If `site/` is a symlink, the link is kept and the folder it points to is
@@ -24,11 +28,14 @@ import datetime as dt
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 BUILDING = ".{name}.building-"
+PREVIOUS = ".{name}.previous"
 
 
 def _report_name(site: Path) -> str:
@@ -58,6 +65,31 @@ def _remove_leftovers(final: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
+def _retire_previous(final: Path):
+    """Start deleting the site the last build replaced (kept as .<name>.previous): renamed into a
+    folder named like a build's temporary one (so a killed build's is found by _remove_leftovers),
+    then `rm -rf` in the background. Returns what `_wait` takes."""
+    previous = final.parent / PREVIOUS.format(name=final.name)
+    if not previous.is_dir() or previous.is_symlink():
+        return None
+    doomed = Path(tempfile.mkdtemp(prefix=BUILDING.format(name=final.name) + f"{os.getpid()}-", dir=final.parent))
+    os.rename(previous, doomed / "old-site")
+    rm = shutil.which("rm")
+    if rm is None:  # no coreutils (not a Debian machine): delete in a thread
+        t = threading.Thread(target=shutil.rmtree, args=(doomed,), kwargs={"ignore_errors": True}, daemon=True)
+        t.start()
+        return t
+    return subprocess.Popen([rm, "-rf", "--", str(doomed)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def _wait(deleting) -> None:
+    if isinstance(deleting, subprocess.Popen):
+        deleting.wait()
+    elif deleting is not None:
+        deleting.join()
+
+
 def _swap_in(new: Path, final: Path, workdir: Path) -> None:
     """Replace `final` with `new` (both in the same folder): old aside, new in; then the report."""
     if final.exists():
@@ -74,6 +106,11 @@ def _swap_in(new: Path, final: Path, workdir: Path) -> None:
     report = workdir / _report_name(new)
     if report.exists():
         os.replace(report, final.parent / _report_name(final))
+    if (workdir / "previous-site").is_dir():
+        try:  # kept for the next build to delete in the background (_retire_previous)
+            os.rename(workdir / "previous-site", final.parent / PREVIOUS.format(name=final.name))
+        except OSError:  # another build's is there: this one goes with the temporary folder
+            pass
 
 
 def build_site(config: str | Path = "mkdocs.yml", site_dir: str | Path | None = None,
@@ -101,6 +138,7 @@ def build_site(config: str | Path = "mkdocs.yml", site_dir: str | Path | None = 
         final = final.resolve()  # keep the link; swap the folder it points to
     final.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(final)
+    deleting = _retire_previous(final)
     workdir = Path(tempfile.mkdtemp(prefix=BUILDING.format(name=final.name) + f"{os.getpid()}-", dir=final.parent))
     new = workdir / final.name
     try:
@@ -123,6 +161,7 @@ def build_site(config: str | Path = "mkdocs.yml", site_dir: str | Path | None = 
         return 1
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        _wait(deleting)
     print(f"网站已生成：{final}")
     report = final.parent / _report_name(final)
     if report.exists():
