@@ -14,6 +14,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +162,7 @@ class Record:
 _SLUG_BAD = re.compile(r"[^0-9A-Za-z._-]+")
 
 
+@lru_cache(maxsize=1 << 18)  # asked ~10 times per record by a plan (1 M calls, 3 s at 100,000 records)
 def slug_for(index_no: str) -> str:
     """URL segment from the 索引号: `MB0000001/2024-00012` → `MB0000001-2024-00012`."""
     return _SLUG_BAD.sub("-", index_no).strip("-")
