@@ -73,7 +73,11 @@ def _retire_previous(final: Path):
     if not previous.is_dir() or previous.is_symlink():
         return None
     doomed = Path(tempfile.mkdtemp(prefix=BUILDING.format(name=final.name) + f"{os.getpid()}-", dir=final.parent))
-    os.rename(previous, doomed / "old-site")
+    try:
+        os.rename(previous, doomed / "old-site")
+    except OSError:  # not ours to move (another build's, or no permission): leave it, build on
+        shutil.rmtree(doomed, ignore_errors=True)
+        return None
     rm = shutil.which("rm")
     if rm is None:  # no coreutils (not a Debian machine): delete in a thread
         t = threading.Thread(target=shutil.rmtree, args=(doomed,), kwargs={"ignore_errors": True}, daemon=True)
