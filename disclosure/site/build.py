@@ -11,7 +11,8 @@ The last good site is never destroyed. MkDocs empties `site_dir` before it reads
 On success the old folder is renamed aside (into the temporary folder), the new one renamed into
 place, the staff report moved beside it, and the temporary folder deleted. The old site is kept
 beside the new one as `.site.previous/` (its unchanged files are hard links to the new site's, so
-it costs the folders and the changed files) and deleted by the next build, by `rm -rf` in the
+it costs the folders and the changed files: after a build that rewrote every page, a second copy)
+and deleted by the next build, by `rm -rf` in the
 background while that build validates and renders: deleting the 125,000 folders of a
 100,000-record site took 25 s at the end of every build, on one core while the other was idle.
 Between the two renames `site/` is missing for a moment (microseconds); a web server pointed at it
