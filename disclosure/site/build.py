@@ -12,9 +12,9 @@ On success the old folder is renamed aside (into the temporary folder), the new 
 place, the staff report moved beside it, and the temporary folder deleted. The old site is kept
 beside the new one as `.site.previous/` (its unchanged files are hard links to the new site's, so
 it costs the folders and the changed files: after a build that rewrote every page, a second copy)
-and deleted by the next build, by `rm -rf` in the
-background while that build validates and renders: deleting the 125,000 folders of a
-100,000-record site took 25 s at the end of every build, on one core while the other was idle.
+and deleted by the next build, by `rm -rf` in the background while that build validates and
+renders: deleting the 125,000 folders of a 100,000-record site took 25 s at the end of every
+build, on one core while the other was idle.
 Between the two renames `site/` is missing for a moment (microseconds); a web server pointed at it
 directly may answer 404 during that instant — publish with `disclosure publish`, whose `current`
 symlink switch is atomic. If `site/` is a symlink, the link is kept and the folder it points to is
@@ -32,7 +32,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 BUILDING = ".{name}.building-"
@@ -66,33 +65,29 @@ def _remove_leftovers(final: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _retire_previous(final: Path):
-    """Start deleting the site the last build replaced (kept as .<name>.previous): renamed into a
-    folder named like a build's temporary one (so a killed build's is found by _remove_leftovers),
-    then `rm -rf` in the background. Returns what `_wait` takes."""
+def _temporary_folder(final: Path) -> Path:
+    """A folder beside `final` named for this process (_remove_leftovers finds a killed build's)."""
+    return Path(tempfile.mkdtemp(prefix=BUILDING.format(name=final.name) + f"{os.getpid()}-", dir=final.parent))
+
+
+def _retire_previous(final: Path) -> subprocess.Popen | None:
+    """Start deleting the site the last build replaced (kept as .<name>.previous): moved into a
+    temporary folder, then `rm -rf` in the background (the caller waits for it before it ends)."""
     previous = final.parent / PREVIOUS.format(name=final.name)
     if not previous.is_dir() or previous.is_symlink():
         return None
-    doomed = Path(tempfile.mkdtemp(prefix=BUILDING.format(name=final.name) + f"{os.getpid()}-", dir=final.parent))
+    doomed = _temporary_folder(final)
     try:
         os.rename(previous, doomed / "old-site")
     except OSError:  # not ours to move (another build's, or no permission): leave it, build on
         shutil.rmtree(doomed, ignore_errors=True)
         return None
     rm = shutil.which("rm")
-    if rm is None:  # no coreutils (not a Debian machine): delete in a thread
-        t = threading.Thread(target=shutil.rmtree, args=(doomed,), kwargs={"ignore_errors": True}, daemon=True)
-        t.start()
-        return t
+    if rm is None:  # no coreutils: delete it now, as builds did before
+        shutil.rmtree(doomed, ignore_errors=True)
+        return None
     return subprocess.Popen([rm, "-rf", "--", str(doomed)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-
-
-def _wait(deleting) -> None:
-    if isinstance(deleting, subprocess.Popen):
-        deleting.wait()
-    elif deleting is not None:
-        deleting.join()
 
 
 def _swap_in(new: Path, final: Path, workdir: Path) -> None:
@@ -144,7 +139,7 @@ def build_site(config: str | Path = "mkdocs.yml", site_dir: str | Path | None = 
     final.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(final)
     deleting = _retire_previous(final)
-    workdir = Path(tempfile.mkdtemp(prefix=BUILDING.format(name=final.name) + f"{os.getpid()}-", dir=final.parent))
+    workdir = _temporary_folder(final)
     new = workdir / final.name
     try:
         from disclosure.site.mkdocs_glue import run_build
@@ -166,7 +161,8 @@ def build_site(config: str | Path = "mkdocs.yml", site_dir: str | Path | None = 
         return 1
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-        _wait(deleting)
+        if deleting is not None:
+            deleting.wait()
     print(f"网站已生成：{final}")
     report = final.parent / _report_name(final)
     if report.exists():
