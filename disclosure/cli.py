@@ -101,7 +101,7 @@ def main(argv=None) -> int:
 
 
 def cmd_validate(args) -> int:
-    from disclosure.model.corpus import load_corpus, build_date
+    from disclosure.model.corpus import load_corpus, build_date, validate_corpus
 
     cfg = load_config(args.config)
     as_of = args.as_of or build_date()
@@ -110,10 +110,11 @@ def cmd_validate(args) -> int:
             print(f"找不到 {p}", file=sys.stderr)
             return EXIT_USAGE
     files, scopes, skipped = _validate_scope(cfg, args.paths)
-    corpus = load_corpus(cfg, as_of, paths=files, jobs=args.jobs, config_path=args.config, keep_bodies=False)
-    findings = corpus.findings
-    checked = len(corpus.records)
-    if args.paths:
+    if not args.paths:
+        findings, checked = validate_corpus(cfg, as_of, jobs=args.jobs, config_path=args.config)
+    else:
+        corpus = load_corpus(cfg, as_of, paths=files, jobs=args.jobs, config_path=args.config, keep_bodies=False)
+        findings = corpus.findings
         wanted = {_rel(f, cfg.root) for f in files}
         findings = [f for f in findings if f.path in wanted or any(f.path.startswith(s) for s in scopes)]
         checked = sum(1 for r in corpus.records if r.path in wanted)

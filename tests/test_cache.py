@@ -227,3 +227,78 @@ def test_bodies_come_back_and_reruns_see_them(site, monkeypatch):
     assert s.misses == 0 and s.reruns > 0
     assert view(warm_later) == view(cold(site, monkeypatch, LATER))
     assert any(f.message == "body-dependent" for f in warm_later.findings)
+
+
+def _validate(site, capsys, *extra, as_of=AS_OF):
+    code = cli.main(["--config", str(site), "validate", "--as-of", as_of, "--format", "json", *extra])
+    return code, capsys.readouterr().out
+
+
+def test_a_whole_validation_is_reused_until_a_file_changes(site, monkeypatch, capsys):
+    """`validate` of the whole corpus keeps its result; any change below content/ (a record, a page
+    the layout rule reads, an attachment) or another date validates again, and every output equals a
+    cold run's."""
+    monkeypatch.setattr(cache, "RACY_NS", 0)  # the copied files are seconds old: trust their stat now
+
+    def cold_output(as_of=AS_OF):
+        with monkeypatch.context() as m:
+            m.setenv("DISCLOSURE_CACHE", "0")
+            return _validate(site, capsys, as_of=as_of)
+
+    def warm(expect_verdict, as_of=AS_OF):
+        got, stats = _validate(site, capsys, as_of=as_of), cache.last_run
+        assert stats.verdict is expect_verdict
+        assert got == cold_output(as_of)
+        return got + (stats,)
+
+    n = len(record_files(site))
+    warm(False)
+    assert list((site.parent / ".cache" / "records").glob(f"*/{cache.VERDICT}"))
+    code, out, stats = warm(True)
+    assert code == 0 and stats.hits == n and json.loads(out)["records"] > 0
+    assert "校验结果整体取自缓存" in stats.line()
+    warm(False, as_of="2031-06-30")  # another date: the rules run again (and keep that date)
+    warm(True, as_of="2031-06-30")
+
+    record = next(p for p in record_files(site) if "attachments:" not in p.read_text(encoding="utf-8"))
+    text = record.read_text(encoding="utf-8")
+    title = next(line for line in text.splitlines() if line.startswith("title:"))
+    record.write_text(text.replace(title, "title: 关于整体校验缓存的测试通知"), encoding="utf-8")
+    _, out, _ = warm(False)
+    assert "关于整体校验缓存的测试通知" not in out  # (a title is no finding; the record count stays)
+    warm(True)
+
+    # a record saved outside the records folder: only the layout rule (a corpus rule) sees it
+    stray = site.parent / "content" / "stray.md"
+    stray.write_text(text, encoding="utf-8")
+    _, out, _ = warm(False)
+    assert any(f["code"] == "E113" and f["file"] == "content/stray.md" for f in json.loads(out)["findings"])
+    warm(True)
+    stray.unlink()
+    warm(False)
+
+    # an attachment rewritten in place as a web page: its record's check reads its bytes (E309)
+    with_attachment = next(p for p in record_files(site) if "attachments:" in p.read_text(encoding="utf-8"))
+    c, _ = load(site)
+    target = next(r for r in c.records if r.src_path == str(with_attachment)).attachments[0].path
+    target.write_bytes(b"<html><script>alert(1)</script></html>")
+    code, out, _ = warm(False)
+    assert code != 0 and any(f["code"] == "E309" for f in json.loads(out)["findings"])
+    code, _, _ = warm(True)
+    assert code != 0
+
+
+def test_no_whole_validation_is_kept_for_fresh_files_or_a_missing_attachment(site, monkeypatch, capsys):
+    _validate(site, capsys)  # the copy is seconds old: its stat cannot be trusted yet
+    _validate(site, capsys)
+    assert cache.last_run.verdict is False and not list((site.parent / ".cache").rglob(cache.VERDICT))
+
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    with_attachment = next(p for p in record_files(site) if "attachments:" in p.read_text(encoding="utf-8"))
+    c, _ = load(site)
+    next(r for r in c.records if r.src_path == str(with_attachment)).attachments[0].path.unlink()
+    for _ in range(2):
+        code, out = _validate(site, capsys)
+        assert code != 0 and any(f["code"] == "E109" for f in json.loads(out)["findings"])
+        assert cache.last_run.verdict is False
+    assert not list((site.parent / ".cache").rglob(cache.VERDICT))
