@@ -82,7 +82,8 @@
     return out;
   }
 
-  function runTokens(run, query) {
+  // bigrams, if given, gets the [start, end) token range of each stretch's bigrams
+  function runTokens(run, query, bigrams) {
     var toks = [], n = run.length, i = 0;
     while (i < n) {
       var u = run[i];
@@ -95,7 +96,9 @@
         toks.push(stretch[0]);
       } else {
         if (afterWord) toks.push(stretch[0]);
+        var start = toks.length;
         for (var k = 0; k + 1 < stretch.length; k++) toks.push(stretch[k] + stretch[k + 1]);
+        if (bigrams) bigrams.push([start, toks.length]);
         if (beforeWord || !query) toks.push(stretch[stretch.length - 1]);
       }
       i = j;
@@ -112,13 +115,21 @@
     return out;
   }
 
-  // [{tokens: [...], prefix: bool, units: [...]}], one per query word with a letter or digit.
+  // [{tokens: [...], prefix: bool, lookups: [...], units: [...]}], one per query word with a letter
+  // or digit. lookups: the token offsets to ask the index for (analysis.py query_phrases says why
+  // every other bigram of an all-Chinese word is enough).
   function queryPhrases(query) {
     var out = [];
     runs(query).forEach(function (run) {
-      var toks = runTokens(run, true);
+      var bigrams = [];
+      var toks = runTokens(run, true, bigrams);
       if (!toks.length) return;
-      out.push({ tokens: toks, prefix: run.length === 1 && run[0].kind === "c", units: run.map(function (u) { return u.text; }) });
+      var lookups = [];
+      var skip = bigrams.length === 1 && bigrams[0][0] === 0 && bigrams[0][1] === toks.length &&
+        run.every(function (u) { return u.text.normalize("NFD") === u.text; });
+      for (var i = 0; i < toks.length; i++) if (!skip || i === toks.length - 1 || i % 2 === 0) lookups.push(i);
+      out.push({ tokens: toks, prefix: run.length === 1 && run[0].kind === "c", lookups: lookups,
+                 units: run.map(function (u) { return u.text; }) });
     });
     return out;
   }

@@ -1,8 +1,9 @@
 // Search page: our analysis (portal-analysis.js) asks Pagefind's JS API; see disclosure/site/search.py.
 // Kept in a file (no inline script) so a strict Content-Security-Policy can allow it.
 //
-// Every query word is one exact phrase of bigram tokens (Pagefind's quoted search: all tokens at
-// consecutive positions, nothing guessed); words combine with AND. Results come in three tiers:
+// Every query word is one exact phrase of bigram tokens (all tokens at consecutive positions,
+// nothing guessed: Pagefind's quoted search, or, to fetch fewer index chunks, every other bigram
+// looked up alone and their positions checked here, phraseIds); words combine with AND. Results come in three tiers:
 // the title, 文号 or 索引号 equals the query (checked on the few candidates' data), every word is
 // in the title (the title fills each record's first TITLE_SPAN positions, so the position of a
 // word's first match tells), the rest; within a tier newest first: exact searches return records in
@@ -26,7 +27,9 @@
   var t2sUrl = new URL(form.getAttribute("data-t2s") || "../assets/javascripts/portal-t2s.json", window.location.href).href;
   var STATUS_CLASS = { "失效": "expired", "废止": "repealed", "已修改": "amended", "已撤回": "withdrawn" };
   var ALL = "\uff57"; // ｗ: on every record; its exact search lists every record in index order
-  var PAGE = 20;
+  // results shown at once, and per 「显示更多结果」: each needs its fragment (~0.75 KB), and ten fill a
+  // phone's screen twice at the large type elderly readers use
+  var PAGE = 10;
   var EXACT_CANDIDATES = 30;
   var TITLE_SPAN = Number(form.getAttribute("data-title-span") || 96);
   var moreBtn = el("button", { type: "button", "class": "md-button portal-more", hidden: "" }, "显示更多结果");
@@ -116,6 +119,29 @@
     return m;
   }
 
+  // A phrase's pages, as id -> {id, words (the phrase's start positions), data}. For an all-Chinese
+  // word only the bigrams at phrase.lookups are asked for (every other one: each index chunk
+  // fetched is ~8 KB; analysis.py query_phrases says why it is exact), each with Pagefind's plain
+  // search, which lists every position of a word; the quoted search of the first one (same chunk)
+  // gives the pages in index order. A page has the word where they sit at those offsets from one start.
+  async function phraseIds(phrase, filters) {
+    var keys = phrase.lookups;
+    if (!keys || keys.length === phrase.tokens.length) return ids(A.pagefindQuery(phrase), filters);
+    var found = await Promise.all([ids('"' + phrase.tokens[keys[0]] + '"', filters)].concat(
+      keys.map(function (k) { return ids(phrase.tokens[k], filters); })));
+    var inOrder = found[0], sets = found.slice(1);
+    var out = new Map();
+    inOrder.forEach(function (r, id) {
+      if (!sets.every(function (m) { return m.has(id); })) return;
+      var at = sets.map(function (m) { return new Set(m.get(id).words || []); });
+      var starts = Array.from(at[0]).sort(function (a, b) { return a - b; }).filter(function (start) {
+        return keys.every(function (k, j) { return at[j].has(start + k - keys[0]); });
+      });
+      if (starts.length) out.set(id, { id: id, words: starts, data: function () { return r.data(); } });
+    });
+    return out;
+  }
+
   function inTitle(r) { return r.words && r.words.length > 0 && Math.min.apply(null, r.words) < TITLE_SPAN; }
 
   // [result] in display order, each {id, r (Pagefind result), tier}
@@ -133,7 +159,7 @@
       return rowsP;
     }
     // exact phrase searches return records in index order: newest first (see the file's header)
-    var sets = await Promise.all(phrases.map(function (p) { return ids(A.pagefindQuery(p), state.filters); }));
+    var sets = await Promise.all(phrases.map(function (p) { return phraseIds(p, state.filters); }));
     var rows = [];
     sets[0].forEach(function (r, id) {
       if (!sets.every(function (m) { return m.has(id); })) return;
