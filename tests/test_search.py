@@ -585,6 +585,34 @@ def test_cache_reuses_unchanged_shards(tmp_path):
     assert not list((tmp_path / "c" / "pagefind").glob("shard-*"))
 
 
+def test_a_merge_after_an_edit_links_the_unchanged_chunks_and_equals_a_clean_merge(tmp_path):
+    from disclosure.site.search import build_index
+
+    rng = random.Random(8)
+    chars = "青岚县教育局关于做好年度工作的通知财政预算应急管理公开信息社会保障卫生健康交通运输农业农村"
+    docs = _docs({"2023": 8, "2024": 8})
+    for d in docs:
+        d.body = "".join(rng.choice(chars) for _ in range(3000))
+
+    def index_files(site):
+        return {p.name: p for p in (site / "pagefind" / "index").iterdir()}
+
+    build_index(docs, tmp_path / "a", tmp_path / "cache", shard_cap=8)
+    before = index_files(tmp_path / "a")
+    assert len(before) >= 20, "the test needs many chunks"
+    docs[3].body += "修改过的一段话"  # (an insertion moves the positions of every later word of the record)
+    build_index(docs, tmp_path / "c", tmp_path / "cache", shard_cap=8)
+    build_index(docs, tmp_path / "fresh", None, shard_cap=8)  # no cache: everything anew
+
+    def files(site):
+        return {p.relative_to(site): p.read_bytes() for p in (site / "pagefind").rglob("*") if p.is_file()}
+
+    assert files(tmp_path / "c") == files(tmp_path / "fresh")
+    after = index_files(tmp_path / "c")
+    linked = [n for n, f in after.items() if n in before and f.stat().st_ino == before[n].stat().st_ino]
+    assert len(linked) >= len(after) // 2 and len(linked) < len(after), (len(linked), len(after))
+
+
 def test_body_blocks_hold_the_body_and_its_tokens():
     """A long body is cut into excerpt blocks (search.body_blocks) at line ends only: the blocks joined
     are the body, each block's token span in the record holds exactly that block's tokens, and the

@@ -192,11 +192,17 @@ def _read_merge_file(path: Path):
             yield from marshal.loads(zlib.decompress(fh.read(int.from_bytes(size, "big"))))
 
 
-def _write_chunks(items, index_dir: Path, chunk_locs: int) -> list:
+def _write_chunks(items, index_dir: Path, chunk_locs: int, reuse: Path | None = None) -> list:
     """Write (word, locations, CBOR of the word entry) items, in word order, as index chunks, holding
     one chunk at a time: a chunk ends after the word that takes it past chunk_locs locations
     (Pagefind's rule, so one common word may make a chunk larger), its range as `_range`. A chunk is
-    the CBOR of [[entry, ...]], written as heads and the entries' bytes. Returns the chunk list."""
+    the CBOR of [[entry, ...]], written as heads and the entries' bytes. Returns the chunk list.
+
+    A chunk is named after its CBOR, so a chunk file of that name in `reuse` (the index folder of
+    the last merged bundle, packed alike) holds these very bytes: it is linked instead of compressed
+    again. After an edit most chunks are unchanged: a common word (more than chunk_locs locations)
+    ends its chunk whatever came before, so a changed count moves the boundaries only up to the
+    next such word. gzip was 17 of the 24 s of merging the 100,000-record shards."""
     out: list = []
     pending: list = []
     prev_last = None
@@ -207,7 +213,9 @@ def _write_chunks(items, index_dir: Path, chunk_locs: int) -> list:
         lo, hi = _range(prev_last, pending[0][0], pending[-1][0], next_first)
         blob = b"\x81" + _head(4, len(pending)) + b"".join(b for _w, _n, b in pending)
         name = _name(blob, 12)
-        (index_dir / f"{name}.pf_index").write_bytes(_pack(blob, CHUNK_LEVEL))
+        file = f"{name}.pf_index"
+        if reuse is None or not _link_if_there(reuse / file, index_dir / file):
+            (index_dir / file).write_bytes(_pack(blob, CHUNK_LEVEL))
         out.append([lo, hi, name])
         prev_last = pending[-1][0]
         pending, size = [], 0
@@ -484,6 +492,14 @@ def _join_pieces(group: list) -> tuple:
     return word, locs, _encode(word, count, b"".join(parts), joined)
 
 
+def _link_if_there(src: Path, dst: Path) -> bool:
+    try:
+        link_or_copy(src, dst)
+        return True
+    except OSError:  # not there (or unreadable): the caller writes it
+        return False
+
+
 def link_or_copy(src, dst) -> None:
     """A hard link (cached shards and bundles: no copying of thousands of files), else a copy."""
     import os
@@ -495,8 +511,11 @@ def link_or_copy(src, dst) -> None:
         shutil.copy2(src, dst)
 
 
-def merge_bundles(shards: list[Path], out: Path, chunk_locs: int = CHUNK_LOCS, library: Path | None = None) -> dict:
+def merge_bundles(shards: list[Path], out: Path, chunk_locs: int = CHUNK_LOCS, library: Path | None = None,
+                  reuse: Path | None = None) -> dict:
     """Merge prepared shards (prepare_shard; newest first) into one Pagefind bundle in `out`.
+    `reuse`: the last merged bundle (same MERGE_FORMAT and CHUNK_LEVEL), whose unchanged index
+    chunks are linked (`_write_chunks`).
 
     Page numbers follow the shards' order (the newest shard's pages first), so an exact search
     still returns pages newest first. Words are merged in a streaming k-way merge and re-cut to
@@ -538,7 +557,7 @@ def merge_bundles(shards: list[Path], out: Path, chunk_locs: int = CHUNK_LOCS, l
         if group:
             yield _join_pieces(group)
 
-    chunks_meta = _write_chunks(merged(), out / "index", chunk_locs)
+    chunks_meta = _write_chunks(merged(), out / "index", chunk_locs, Path(reuse) / "index" if reuse else None)
 
     # real filters: values merged, page numbers shifted
     filter_meta = []

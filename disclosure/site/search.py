@@ -632,16 +632,26 @@ def _merge(prepared: list[Path], digests: list[str], root: Path, cache: Path | N
     kept = cache / f"merged-{key}" if cache else None
     if kept and (kept / "merged.json").is_file():
         _link_tree(kept / "bundle", root)
-        return json.loads((kept / "merged.json").read_text(encoding="utf-8"))
+        got = json.loads((kept / "merged.json").read_text(encoding="utf-8"))
+        got.pop("packing", None)
+        return got
+    packing = f"{pagefind_bundle.MERGE_FORMAT}/{pagefind_bundle.CHUNK_LEVEL}"
+    previous = None  # the last merged bundle, packed alike: its unchanged chunks are linked
+    for old in sorted(cache.glob("merged-*")) if cache else ():
+        try:
+            if json.loads((old / "merged.json").read_text(encoding="utf-8")).get("packing") == packing:
+                previous = old / "bundle"
+        except (OSError, ValueError):
+            continue
     try:
-        merged = pagefind_bundle.merge_bundles(prepared, root, library=library)
+        merged = pagefind_bundle.merge_bundles(prepared, root, library=library, reuse=previous)
     except pagefind_bundle.SearchIndexError as e:
         raise SearchIndexError(f"搜索索引合并失败：{e}") from e
     if kept:
         tmp = cache / f".tmp-merged-{key}"
         shutil.rmtree(tmp, ignore_errors=True)
         _link_tree(root, tmp / "bundle")
-        (tmp / "merged.json").write_text(json.dumps(merged), encoding="utf-8")
+        (tmp / "merged.json").write_text(json.dumps({**merged, "packing": packing}), encoding="utf-8")
         for old in cache.glob("merged-*"):
             shutil.rmtree(old, ignore_errors=True)
         os.replace(tmp, kept)
