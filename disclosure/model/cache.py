@@ -332,7 +332,7 @@ class Stats:
 
     def line(self) -> str:
         if self.verdict:
-            return f"校验缓存：{self.files} 条记录及其目录均未改动，校验结果整体取自缓存"
+            return f"校验缓存：{self.files} 条记录及内容文件夹中的文件均未改动，校验结果整体取自缓存"
         return (f"校验缓存：{self.hits} 条取自缓存（{self.stat_hits} 条未重读），{self.misses} 条重新解析校验，"
                 f"{self.reruns} 条按判断日期重算时效；写入 {self.shards_written} 个分片"
                 + (f"；{self.shards_bad} 个损坏的分片已忽略" if self.shards_bad else ""))

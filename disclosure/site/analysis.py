@@ -219,13 +219,14 @@ def query_phrases(query: str) -> list[Phrase]:
     """One phrase per whitespace-separated query word that has a letter or digit in it.
 
     `lookups`: the offsets of the tokens the search page asks the index for. A query word that is
-    one stretch of bigrams (Chinese characters only, four or more) needs only every other bigram
+    one stretch of bigrams (four or more characters, none of them a Latin letter or digit: Chinese
+    text) needs only every other bigram
     (the first, the third … and the last): in the index two bigrams two positions apart have a
     bigram of their own stretch between them (a stretch ends with its last character alone, then a
     word or a run separator, never a bigram), so the one skipped is the one that overlaps both. The
     page looks each up alone with Pagefind's plain search, which lists every position of a word
     (its quoted search stops at the first) and, for a bigram, matches no other word (no word of
-    the index is longer and starts with two Chinese characters). It needs characters that Pagefind
+    the index is longer and starts with two such characters). It needs characters that Pagefind
     does not fold (no accents: NFD-stable). Any other word is looked up whole, as one quoted phrase.
     An 8-character query then downloads 4 index chunks instead of 7."""
     out = []
