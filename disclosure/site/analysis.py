@@ -160,10 +160,9 @@ def runs(text: str) -> list[list[Unit]]:
     return out
 
 
-def _run_tokens(run: list[Unit], query: bool = False, bigrams: list | None = None) -> list[str]:
+def _run_tokens(run: list[Unit], query: bool = False) -> list[str]:
     """Tokens of one run. Index side: bigrams, the last unit of every Chinese stretch alone, the
-    first unit alone after a word. Query side: the same, except at the query's own ends.
-    `bigrams`, if given, gets the [start, end) token range of each stretch's bigrams."""
+    first unit alone after a word. Query side: the same, except at the query's own ends."""
     toks: list[str] = []
     n = len(run)
     i = 0
@@ -184,10 +183,7 @@ def _run_tokens(run: list[Unit], query: bool = False, bigrams: list | None = Non
         else:
             if after_word:
                 toks.append(stretch[0])
-            start = len(toks)
             toks.extend(a + b for a, b in zip(stretch, stretch[1:]))
-            if bigrams is not None:
-                bigrams.append((start, len(toks)))
             if before_word or not query:
                 toks.append(stretch[-1])
         i = j
@@ -220,10 +216,10 @@ def query_phrases(query: str) -> list[Phrase]:
 
     `lookups`: the offsets of the tokens the search page asks the index for. A query word that is
     one stretch of bigrams (four or more characters, none of them a Latin letter or digit: Chinese
-    text) needs only every other bigram
-    (the first, the third … and the last): in the index two bigrams two positions apart have a
-    bigram of their own stretch between them (a stretch ends with its last character alone, then a
-    word or a run separator, never a bigram), so the one skipped is the one that overlaps both. The
+    text) needs only every other bigram (the first, the third … and the last): in the index two
+    bigrams two positions apart have a bigram of their own stretch between them (a stretch ends
+    with its last character alone, then a word or a run separator, never a bigram), so the one
+    skipped is the one that overlaps both. The
     page looks each up alone with Pagefind's plain search, which lists every position of a word
     (its quoted search stops at the first) and, for a bigram, matches no other word (no word of
     the index is longer and starts with two such characters). It needs characters that Pagefind
@@ -231,13 +227,13 @@ def query_phrases(query: str) -> list[Phrase]:
     An 8-character query then downloads 4 index chunks instead of 7."""
     out = []
     for run in runs(query):
-        bigrams: list = []
-        toks = _run_tokens(run, query=True, bigrams=bigrams)
+        toks = _run_tokens(run, query=True)
         if not toks:
             continue
         prefix = len(run) == 1 and run[0].kind == "c"
         lookups = tuple(range(len(toks)))
-        if bigrams == [(0, len(toks))] and all(unicodedata.normalize("NFD", u.text) == u.text for u in run):
+        # only Chinese-stretch units: the query's tokens are then that stretch's bigrams, nothing else
+        if all(u.kind == "c" and unicodedata.normalize("NFD", u.text) == u.text for u in run):
             lookups = tuple(i for i in lookups if i == len(toks) - 1 or i % 2 == 0)
         out.append(Phrase(tuple(toks), prefix, lookups))
     return out

@@ -82,8 +82,7 @@
     return out;
   }
 
-  // bigrams, if given, gets the [start, end) token range of each stretch's bigrams
-  function runTokens(run, query, bigrams) {
+  function runTokens(run, query) {
     var toks = [], n = run.length, i = 0;
     while (i < n) {
       var u = run[i];
@@ -96,9 +95,7 @@
         toks.push(stretch[0]);
       } else {
         if (afterWord) toks.push(stretch[0]);
-        var start = toks.length;
         for (var k = 0; k + 1 < stretch.length; k++) toks.push(stretch[k] + stretch[k + 1]);
-        if (bigrams) bigrams.push([start, toks.length]);
         if (beforeWord || !query) toks.push(stretch[stretch.length - 1]);
       }
       i = j;
@@ -121,12 +118,11 @@
   function queryPhrases(query) {
     var out = [];
     runs(query).forEach(function (run) {
-      var bigrams = [];
-      var toks = runTokens(run, true, bigrams);
+      var toks = runTokens(run, true);
       if (!toks.length) return;
       var lookups = [];
-      var skip = bigrams.length === 1 && bigrams[0][0] === 0 && bigrams[0][1] === toks.length &&
-        run.every(function (u) { return u.text.normalize("NFD") === u.text; });
+      // only Chinese-stretch units: the query's tokens are then that stretch's bigrams, nothing else
+      var skip = run.every(function (u) { return u.kind === "c" && u.text.normalize("NFD") === u.text; });
       for (var i = 0; i < toks.length; i++) if (!skip || i === toks.length - 1 || i % 2 === 0) lookups.push(i);
       out.push({ tokens: toks, prefix: run.length === 1 && run[0].kind === "c", lookups: lookups,
                  units: run.map(function (u) { return u.text; }) });
