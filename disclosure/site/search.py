@@ -64,6 +64,7 @@ import sys
 import tempfile
 import threading
 import multiprocessing
+import zlib
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -627,22 +628,17 @@ def _link_tree(src: Path, dst: Path) -> None:
 def _merge(prepared: list[Path], digests: list[str], root: Path, cache: Path | None, library: Path | None = None) -> dict:
     """Merge the prepared shards into root (pagefind_bundle.merge_bundles). With a cache, the merged
     bundle is kept there too, keyed on the shards' digests, so a build whose shards are all unchanged
-    (nothing edited, or a setting that the index does not hold) links it instead of merging again."""
-    key = hashlib.sha256("|".join([pagefind_bundle.MERGE_FORMAT, str(pagefind_bundle.CHUNK_LOCS), *digests]).encode()).hexdigest()[:24]
-    kept = cache / f"merged-{key}" if cache else None
+    (nothing edited, or a setting that the index does not hold) links it instead of merging again.
+    Otherwise the last merged bundle packed alike (the folder name's first part: merge format, gzip
+    level and zlib, which decide a chunk's bytes) lends its unchanged chunks (merge_bundles `reuse`)."""
+    packing = f"{pagefind_bundle.MERGE_FORMAT}.{pagefind_bundle.CHUNK_LEVEL}.{zlib.ZLIB_RUNTIME_VERSION}"
+    key = hashlib.sha256("|".join([str(pagefind_bundle.CHUNK_LOCS), *digests]).encode()).hexdigest()[:24]
+    kept = cache / f"merged-{packing}-{key}" if cache else None
     if kept and (kept / "merged.json").is_file():
         _link_tree(kept / "bundle", root)
-        got = json.loads((kept / "merged.json").read_text(encoding="utf-8"))
-        got.pop("packing", None)
-        return got
-    packing = f"{pagefind_bundle.MERGE_FORMAT}/{pagefind_bundle.CHUNK_LEVEL}"
-    previous = None  # the last merged bundle, packed alike: its unchanged chunks are linked
-    for old in sorted(cache.glob("merged-*")) if cache else ():
-        try:
-            if json.loads((old / "merged.json").read_text(encoding="utf-8")).get("packing") == packing:
-                previous = old / "bundle"
-        except (OSError, ValueError):
-            continue
+        return json.loads((kept / "merged.json").read_text(encoding="utf-8"))
+    previous = next((d / "bundle" for d in cache.glob(f"merged-{packing}-*") if (d / "merged.json").is_file()),
+                    None) if cache else None
     try:
         merged = pagefind_bundle.merge_bundles(prepared, root, library=library, reuse=previous)
     except pagefind_bundle.SearchIndexError as e:
@@ -651,7 +647,7 @@ def _merge(prepared: list[Path], digests: list[str], root: Path, cache: Path | N
         tmp = cache / f".tmp-merged-{key}"
         shutil.rmtree(tmp, ignore_errors=True)
         _link_tree(root, tmp / "bundle")
-        (tmp / "merged.json").write_text(json.dumps({**merged, "packing": packing}), encoding="utf-8")
+        (tmp / "merged.json").write_text(json.dumps(merged), encoding="utf-8")
         for old in cache.glob("merged-*"):
             shutil.rmtree(old, ignore_errors=True)
         os.replace(tmp, kept)
