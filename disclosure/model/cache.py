@@ -532,22 +532,29 @@ def decode_rows(meta: bytes, bodies: bytes) -> list:
     return shard.rows()
 
 
-def listing_digest(docs_dir, tree) -> bytes | None:
-    """Digest of the path and stat signature of every file below the content folder (records, pages,
-    attachments), in `tree`'s order; None when any file is too fresh to trust its stat (see
-    stat_sig) or is gone. Besides these files a whole validation depends only on the key and the date."""
+def listing_digest(docs_dir, tree) -> tuple[bytes | None, dict]:
+    """(digest, signatures): the digest of the path and stat signature of every file below the
+    content folder (records, pages, attachments), in `tree`'s order, None when any file is too fresh
+    to trust its stat (see stat_sig) or is gone; and each file's signature (None: too fresh), which
+    a validation that cannot use the digest takes instead of stat-ing the records again. Besides
+    these files a whole validation depends only on the key and the date."""
     h = hashlib.blake2b(digest_size=16)
     now = time.time_ns()
+    sigs: dict = {}
+    trusted = True
     for folder, name in tree(docs_dir):
         path = f"{folder}/{name}"
         try:
             sig = stat_sig(os.stat(path), now)
         except OSError:
-            return None
+            trusted = False
+            continue
+        sigs[path] = sig
         if sig is None:
-            return None
-        h.update(path.encode("utf-8", "surrogateescape") + b"\0" + sig)
-    return h.digest()
+            trusted = False
+        elif trusted:
+            h.update(path.encode("utf-8", "surrogateescape") + b"\0" + sig)
+    return (h.digest() if trusted else None), sigs
 
 
 def open_store(cfg, stats: Stats) -> Store | None:

@@ -192,12 +192,13 @@ def _worker_shard(paths: list[str]) -> tuple[bytes, bytes]:
 
 
 def _check_all(files: list[str], cfg: PortalConfig, ctx: RuleContext, jobs: int,
-               config_path, keep_bodies: bool) -> list:
+               config_path, keep_bodies: bool, sigs: dict | None = None) -> list:
     """[(record | None, findings)] in the order of `files`: from the cache where the bytes (and all
     else a result depends on) are unchanged, else parsed and checked, in worker processes for many.
 
     A row is (path, stat signature, digest, entry, body); the body may be a reference into a shard
-    (read only when a build, a rerun or a shard rewrite needs it)."""
+    (read only when a build, a rerun or a shard rewrite needs it). `sigs`: stat signatures already
+    taken by the caller (path → signature or None), used instead of a second stat."""
     stats = cache.Stats(files=len(files))
     store = cache.open_store(cfg, stats)
     t0 = time.perf_counter()
@@ -218,10 +219,13 @@ def _check_all(files: list[str], cfg: PortalConfig, ctx: RuleContext, jobs: int,
         if j is not None:
             stored = old.sig(j)
             if stored is not None:
-                try:
-                    sig = cache.stat_sig(os.stat(p))
-                except OSError:
-                    sig = None
+                if sigs is not None and p in sigs:
+                    sig = sigs[p]
+                else:
+                    try:
+                        sig = cache.stat_sig(os.stat(p))
+                    except OSError:
+                        sig = None
                 if sig == stored and cache.bound_ok(old.entries[j][5], p):
                     rows[i] = (p, sig, old.digest(j), old.entries[j], (old, j))
                     stats.stat_hits += 1
@@ -358,7 +362,8 @@ def _write_shards(store, known, rows, shard, dirty, fresh, stats, written) -> No
 
 
 def load_corpus(cfg: PortalConfig, as_of: dt.date | None = None, paths: list[Path] | None = None,
-                jobs: int | None = None, config_path: str | Path | None = None, keep_bodies: bool = True) -> Corpus:
+                jobs: int | None = None, config_path: str | Path | None = None, keep_bodies: bool = True,
+                sigs: dict | None = None) -> Corpus:
     """Parse and check every record under the records folder (plus `paths`, if given).
 
     `keep_bodies=False` drops each body once checked: validation of 100,000 records then ships far
@@ -366,7 +371,7 @@ def load_corpus(cfg: PortalConfig, as_of: dt.date | None = None, paths: list[Pat
     gc_was_enabled = gc.isenabled()
     gc.disable()  # ~100 small objects a record, none cyclic garbage: collection passes are pure cost here
     try:
-        return _load_corpus(cfg, as_of or build_date(), paths, jobs, config_path, keep_bodies)
+        return _load_corpus(cfg, as_of or build_date(), paths, jobs, config_path, keep_bodies, sigs)
     finally:
         # Move what the load made (~20 objects a record) straight to the oldest generation: left in the
         # youngest, the first collections after re-enabling would traverse it all 2–3 times (~1 s at 100,000).
@@ -376,14 +381,14 @@ def load_corpus(cfg: PortalConfig, as_of: dt.date | None = None, paths: list[Pat
             gc.enable()
 
 
-def _load_corpus(cfg, as_of, paths, jobs, config_path, keep_bodies) -> Corpus:
+def _load_corpus(cfg, as_of, paths, jobs, config_path, keep_bodies, sigs=None) -> Corpus:
     ctx = RuleContext(cfg, as_of)
     files = discover(cfg)
     if paths:
         known = {Path(p).resolve() for p in files}
         files += [str(p) for p in paths if Path(p).resolve() not in known]
     jobs = jobs or os.cpu_count() or 1
-    results = _check_all(files, cfg, ctx, jobs, config_path, keep_bodies)
+    results = _check_all(files, cfg, ctx, jobs, config_path, keep_bodies, sigs)
     records, findings = [], []
     for record, fs in results:
         findings.extend(fs)
@@ -407,7 +412,7 @@ def validate_corpus(cfg: PortalConfig, as_of: dt.date | None = None, jobs: int |
     as_of = as_of or build_date()
     stats = cache.Stats()
     store = cache.open_store(cfg, stats)
-    listing = cache.listing_digest(cfg.docs_dir, layout.tree) if store is not None else None
+    listing, sigs = cache.listing_digest(cfg.docs_dir, layout.tree) if store is not None else (None, None)
     if listing is not None:
         got = store.read_verdict(as_of, listing)
         if got is not None:
@@ -416,7 +421,7 @@ def validate_corpus(cfg: PortalConfig, as_of: dt.date | None = None, jobs: int |
             cache.last_run = stats
             log.info(stats.line())
             return got
-    c = load_corpus(cfg, as_of, jobs=jobs, config_path=config_path, keep_bodies=False)
+    c = load_corpus(cfg, as_of, jobs=jobs, config_path=config_path, keep_bodies=False, sigs=sigs)
     if listing is not None and not any(f.code == "E109" for f in c.findings):
         try:
             store.write_verdict(as_of, listing, c.findings, len(c.records))
