@@ -62,6 +62,26 @@ def make_units(n: int):
     return units
 
 
+def write_config(out: Path, units=None, n_units: int = 40) -> bool:
+    """The corpus's mkdocs.yml: the demo's settings, this checkout's theme and hooks. True if it changed.
+
+    Called again before every benchmark run, so a corpus generated from another checkout (another
+    worktree) is built with this checkout's templates and scripts, not with the ones it was made by.
+    """
+    demo = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    portal = demo["extra"]["portal"]
+    portal["units"] = [{k: u[k] for k in ("id", "name", "code", "level")} for u in units or make_units(n_units)]
+    portal["rules"]["annual_reports_since"] = 2026
+    config = {**demo, "site_name": "基准测试站点", "hooks": [str(ROOT / "hooks" / "portal.py")]}
+    config["theme"] = {**demo["theme"], "custom_dir": str(ROOT / "disclosure" / "theme")}
+    text = yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
+    path = out / "mkdocs.yml"
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.write_text(text, encoding="utf-8")
+    return True
+
+
 def generate(n: int, out: Path, seed: int = 1, n_units: int = 40):
     rnd = random.Random(seed)
     cal = WorkCalendar.default()
@@ -69,13 +89,7 @@ def generate(n: int, out: Path, seed: int = 1, n_units: int = 40):
     if out.exists():
         shutil.rmtree(out)
     (out / "content" / "records").mkdir(parents=True)
-    demo = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-    portal = demo["extra"]["portal"]
-    portal["units"] = [{k: u[k] for k in ("id", "name", "code", "level")} for u in units]
-    portal["rules"]["annual_reports_since"] = 2026
-    config = {**demo, "site_name": "基准测试站点", "hooks": [str(ROOT / "hooks" / "portal.py")]}
-    config["theme"] = {**demo["theme"], "custom_dir": str(ROOT / "disclosure" / "theme")}
-    (out / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    write_config(out, units)
 
     seq: dict = {}
     start = dt.date(2019, 1, 2)

@@ -21,7 +21,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-from generate import generate  # noqa: E402
+from generate import generate, write_config  # noqa: E402
 from memory import measure  # noqa: E402
 
 PY = sys.executable
@@ -36,6 +36,8 @@ def corpus(n: int) -> Path:
         generate(n, site, seed=1)
         marker.write_text(str(n))
         print(f"  (generated {n} records in {time.perf_counter() - t:.1f} s)")
+    elif write_config(site):
+        print(f"  (site-{n}/mkdocs.yml rewritten for this checkout: {ROOT})")
     return site
 
 
