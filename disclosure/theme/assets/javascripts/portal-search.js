@@ -95,6 +95,10 @@
     // queries are already analysed, so the instance is created as language "und" (the index's).
     var html = document.documentElement, lang = html.getAttribute("lang");
     html.setAttribute("lang", "und");
+    // Searched on this thread: Pagefind's web worker is a second copy of its search code (~12 KB of
+    // the ~180 KB a first query downloads), and a search here takes milliseconds (its chunks are
+    // small; benchmarks/search.py download prints the time).
+    await pf.options({ noWorker: true });
     var init;
     try { init = pf.init(); } finally { if (lang === null) html.removeAttribute("lang"); else html.setAttribute("lang", lang); }
     await init;
