@@ -328,3 +328,23 @@ def test_token_words_follow_pagefinds_rules():
     assert pb.token_words("ab12cd.34", inc) == (("ab12cd.34", 24), ("ab", 6), ("12", 6), ("cd", 6), ("34", 6))
     assert pb._locs([(3, 24), (7, 24)]) == [-25, 3, 4]
     assert pb._locs([(1, 12), (3, 24), (5, 24), (6, 8)]) == [-9, 6, -13, 1, -25, 3, 2]
+
+
+def test_page_names_are_distinct_of_one_width_and_a_shared_prefix_is_refused(shards, tmp_path):
+    """Fragment names: the shard digest's first six characters and a number of one width, distinct
+    (ground truth: every page number from 0 to count - 1). Two shards whose digests begin alike
+    would overwrite each other's fragments, so their merge is refused with a plain message."""
+    for count in (1, 15, 16, 17, 256, 257, 4096, 4097):
+        ids = pb._page_ids("abcdef0123", count)
+        assert len(set(ids)) == count and len({len(i) for i in ids}) == 1
+        assert all(i.startswith("abcdef") for i in ids)
+        assert sorted(int(i[6:][::-1], 16) for i in ids) == list(range(count))
+    (_, prepared, docs), _ = shards
+    names = [pid for pid, _ in _meta(prepared)[1][1]]
+    assert len(set(names)) == len(docs)
+    for pid in names:
+        assert (prepared / "fragment" / f"{pid}.pf_fragment").is_file()
+    twin = tmp_path / "twin"
+    shutil.copytree(prepared, twin)
+    with pytest.raises(pb.SearchIndexError, match="页面编号相同"):
+        pb.merge_bundles([prepared, twin], tmp_path / "merged", chunk_locs=300)
