@@ -461,3 +461,56 @@ def test_bodies_without_search_equal_the_pages(tmp_path, monkeypatch):
     assert any(result.bodies.values())
     plain = SiteBuilder(config, tmp_path / "site2", as_of=DAY, search=False).build()
     assert plain.ok and plain.bodies is None
+
+
+def test_disclosure_build_recycles_the_replaced_site_and_equals_a_clean_build(tmp_path):
+    """`disclosure build` takes up the site the last build replaced (.site.previous) as its new
+    folder. After an edit, a deletion, an addition and a body edit, each build equals a build with
+    the cache off (ground truth), search index included; the site it replaced is the one that was
+    live, byte for byte (no file hard-linked into it was written through), and the recycled
+    folder is the one taken up (same inode), without the deleted record's page."""
+    from conftest import build
+
+    config = copy_site_source(tmp_path)
+    site = tmp_path / "site"
+    previous = tmp_path / ".site.previous"
+    records = sorted((tmp_path / "content" / "records").rglob("*.md"))
+
+    def page_of(record: Path) -> str:  # its page's path: the 索引号 with / as - (records.slug_for)
+        index_no = next(line for line in record.read_text(encoding="utf-8").splitlines() if line.startswith("index_no:"))
+        return f"records/{index_no.split(':', 1)[1].strip().replace('/', '-')}/index.html"
+
+    def step(n: int):
+        live = tree(site) if site.is_dir() else None
+        taken = previous.stat().st_ino if previous.is_dir() else None
+        proc = build(site, config=config, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        clean = tmp_path / f"clean-{n}"
+        proc = build(clean, config=config, cwd=tmp_path, extra_env={"DISCLOSURE_CACHE": "0"})
+        assert proc.returncode == 0, proc.stderr
+        assert_same(site, clean)
+        assert (site / "pagefind" / "pagefind-entry.json").is_file()
+        if live is not None:
+            assert tree(previous) == live  # the replaced site, untouched while the new one was built
+        return taken
+
+    step(1)
+    first = records[0]
+    second = next(r for r in reversed(records) if (site / page_of(r)).is_file())  # a published record
+    first_text = first.read_text(encoding="utf-8")
+    second_text, second_page = second.read_text(encoding="utf-8"), page_of(second)
+    first.write_text(first_text.replace("title: ", "title: 改过的", 1), encoding="utf-8")
+    step(2)
+    assert previous.is_dir()
+    slug_page = next(p for p in (site / "records").rglob("index.html"))  # any record page, to follow
+    second.unlink()
+    taken = step(3)
+    assert taken is not None and site.stat().st_ino == taken  # the folder of build 1, taken up
+    assert not (site / second_page).exists() and (previous / second_page).is_file()  # the deleted record's page is gone
+    (second.parent / "new-one.md").write_text(second_text.replace("title: ", "title: 新增的", 1), encoding="utf-8")
+    taken = step(4)
+    assert site.stat().st_ino == taken
+    first.write_text(first_text.rstrip("\n") + "\n\n正文末尾新增一句。\n", encoding="utf-8")
+    taken = step(5)
+    assert site.stat().st_ino == taken
+    assert slug_page.relative_to(site).as_posix() in tree(site)

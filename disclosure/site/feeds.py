@@ -14,6 +14,7 @@ from pathlib import Path
 from feedgen.feed import FeedGenerator
 
 from disclosure.site.planner import FeedSpec, SitePlan, record_url, status_change
+from disclosure.site.render import write_bytes
 from disclosure.model.corpus import SHANGHAI
 
 
@@ -87,7 +88,9 @@ def _write_specs(args) -> list[str]:
             continue
         for rel_path, render in ((spec.rss, FeedGenerator.rss_str), (spec.atom, FeedGenerator.atom_str)):
             path = Path(site_dir) / rel_path
-            path.write_bytes(render(build_feed(spec, plan, rel_path), pretty=True))
+            # beside and renamed over: in a recycled folder (build.py) the old file may be a hard
+            # link to the last good site's
+            write_bytes(path, render(build_feed(spec, plan, rel_path), pretty=True), True)
             out.append(str(path))
     return out
 

@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from html import escape
@@ -142,12 +143,41 @@ class OffNavRenderer:
         return output.encode("utf-8", errors="xmlcharrefreplace")
 
 
-def _link(old: Path, new: Path) -> None:
+def _link(old: Path, new: Path, ino: int | None = None) -> None:
+    """Hard-link the last good site's file `old` at `new`. In a recycled folder (build.py) `new`
+    is often there already: kept when it is that very file (`ino`: its inode, if known), else
+    replaced by a link made beside it (a file hard-linked into another site is never written)."""
+    if ino is not None:
+        try:
+            if os.lstat(new).st_ino == ino:
+                return
+        except FileNotFoundError:
+            pass
     try:
         os.link(old, new)
     except FileNotFoundError:
         new.parent.mkdir(parents=True, exist_ok=True)
         os.link(old, new)
+    except FileExistsError:
+        a, b = os.stat(old), os.lstat(new)
+        if (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev):
+            return
+        tmp = new.with_name(f".{new.name}.{os.getpid()}.link")
+        os.link(old, tmp)
+        os.replace(tmp, new)
+
+
+def _search_enabled() -> bool:
+    return os.environ.get("DISCLOSURE_SEARCH", "1") != "0"
+
+
+def _fresh(path) -> None:
+    """Before MkDocs writes `path` in a reused folder (it truncates and writes in place): remove the
+    file there, which may be a hard link to the last good site's."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _nav_src_of(page) -> str | None:
@@ -384,7 +414,7 @@ class Portal:
                     todo.append(i)
                     continue
                 if self.previous != site:
-                    _link(old, site / f.dest_uri)
+                    _link(old, site / f.dest_uri, cache.old[f.dest_uri][1][2])
                 cache.new[f.dest_uri] = cache.old[f.dest_uri]
                 self.reused += 1
         if not todo:
@@ -496,8 +526,8 @@ class Portal:
                 write.add(spec.id)
                 continue
             if self.previous != site:
-                for rel in paths:
-                    _link(self.previous / rel, site / rel)
+                for rel, sig in zip(paths, entry[1:]):
+                    _link(self.previous / rel, site / rel, sig[2])
         self._feeds_written = write
         return {"feed_ids": write, "check": {t for t in self.touched if (site / t).is_file()}}
 
@@ -520,7 +550,8 @@ class Portal:
             lastmod = f"\n         <lastmod>{dates[f.src_uri]}</lastmod>" if f.src_uri in dates else ""
             entries.append(f"    <url>\n         <loc>{escape(base + f.url)}</loc>{lastmod}\n    </url>\n")
         text = sitemap.read_text(encoding="utf-8").replace("</urlset>", "".join(entries) + "</urlset>")
-        sitemap.write_text(text, encoding="utf-8")
+        write_bytes(sitemap, text.encode("utf-8"), True)
+        _fresh(site_dir / "sitemap.xml.gz")
         with open(site_dir / "sitemap.xml.gz", "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
             gz.write(text.encode("utf-8"))
 
@@ -538,8 +569,6 @@ class Portal:
         """Where unchanged search shards are kept between builds: `.cache/search/` beside mkdocs.yml,
         with the other caches and the same switches: none when they are off; emptied first by a
         --clean build (which then indexes every shard and stores them anew)."""
-        import shutil
-
         from disclosure.site import pagecache
 
         mode = pagecache.mode()
@@ -557,7 +586,7 @@ class Portal:
         from disclosure.site.search import SearchIndexError, start_index
 
         site_dir = Path(config.site_dir)
-        search = os.environ.get("DISCLOSURE_SEARCH", "1") != "0"
+        search = _search_enabled()
         started = time.perf_counter()
         records = [i for i, f in enumerate(self.offloaded) if f.src_uri.startswith("records/")]
         rest = [i for i, f in enumerate(self.offloaded) if not f.src_uri.startswith("records/")]
@@ -612,6 +641,7 @@ class Outcome:
     error: str | None = None  # the Chinese reason the build was refused or failed
     portal: object = None  # the hook instance that built it (its state serves Portal.render_ahead)
     bodies: dict | None = None  # record page src_uri → body text (search input), when captured
+    produced: set | None = None  # the site-relative files the build produced (the search index's folder aside)
 
 
 def portal_of(config) -> Portal | None:
@@ -634,7 +664,7 @@ def config_error_text(config_file, e: Exception) -> str:
 
 
 def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, previous=None,
-              cache_site=None, atomic=False, wanted=None) -> Outcome:
+              cache_site=None, atomic=False, wanted=None, recycled: set | None = None) -> Outcome:
     """One build of `config_file` into `site_dir`, as `mkdocs.commands.build.build` does it, but:
 
     - the output folder is not emptied: when it already holds a build (`previous` is None or the
@@ -647,6 +677,10 @@ def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, 
       files will finally live in (default `site_dir`); `clean=True` ignores the caches;
     - `atomic`: pages are written beside and renamed over even in an empty folder (a reader never
       sees half a page while this build runs);
+    - `recycled`: `site_dir` is an older build's folder taken up again (build.py), holding these
+      site-relative files: what this build does not produce of them is deleted (no walk of the
+      folder); every file is replaced or linked anew, never written through (it may be a hard
+      link to the last good site's);
     - `wanted`: a callable polled while the off-nav pages render, returning the site-relative URLs
       (e.g. "records/x/") a reader has asked for meanwhile: those are rendered first
       (Portal._render_wanted).
@@ -707,21 +741,33 @@ def run_build(config_file, site_dir=None, *, as_of=None, jobs=None, clean=None, 
         env = config.plugins.on_env(env, config=config, files=files)
         portal.touched |= _copy_static(files, inclusion, reuse)
         for template in sorted(config.theme.static_templates):
+            if reuse:
+                _fresh(site / template)
+                _fresh(site / f"{template}.gz")  # sitemap.xml's
             _build_theme_template(template, env, files, config, nav)
             portal.touched.add(template)
         for template in config.extra_templates:
+            if reuse:
+                _fresh(site / template)
             _build_extra_template(template, files, config, nav)
             portal.touched.add(template)
         doc_files = files.documentation_pages(inclusion=inclusion)
         for file in doc_files:
+            if reuse:
+                _fresh(file.abs_dest_path)
             _build_page(file.page, config, doc_files, nav, env)
             out.written.append(file.url)
             portal.touched.add(file.dest_uri)
         for file in doc_files:
             file.page.validate_anchor_links(files=files, log_level=config.validation.links.anchors)
         config.plugins.on_post_build(config=config)
-        if reuse:
-            _remove_stale(site, files, portal)
+        out.produced = _produced(files, portal)
+        if recycled is not None:
+            _remove_listed(site, recycled - out.produced)
+            if not _search_enabled():  # else the indexer replaced it
+                shutil.rmtree(site / "pagefind", ignore_errors=True)
+        elif reuse:
+            _remove_stale(site, out.produced)
         if cache is not None:
             cache.save()
     except Abort as e:
@@ -775,13 +821,36 @@ def _copy_static(files: Files, inclusion, reuse: bool) -> set:
     return copied
 
 
-def _remove_stale(site: Path, files: Files, portal: "Portal") -> None:
-    """Delete what this build did not produce (pages of deleted records, old list pages, old
-    attachments), then empty folders: the reused folder then equals a clean build. The search
-    index folder is the indexer's (left alone)."""
+def _produced(files: Files, portal: "Portal") -> set:
+    """The site-relative files a build produced, the search index's folder (the indexer's) aside."""
     keep = {f.dest_uri for f in files if f.inclusion.is_included()} | {f.dest_uri for f in portal.offloaded}
     keep |= {"sitemap.xml", "sitemap.xml.gz", "404.html", "catalogue.json"}
-    keep |= {spec.rss for spec in portal.plan.feeds} | {spec.atom for spec in portal.plan.feeds}
+    feeds = portal.plan.feeds if portal.plan is not None else []
+    keep |= {spec.rss for spec in feeds} | {spec.atom for spec in feeds}
+    return keep
+
+
+def _remove_listed(site: Path, stale: set) -> None:
+    """Delete these site-relative files of a recycled folder, then the folders they leave empty."""
+    for rel in sorted(stale, reverse=True):
+        path = site / rel
+        try:
+            os.unlink(path)
+        except (FileNotFoundError, IsADirectoryError):
+            continue
+        parent = path.parent
+        while parent != site:
+            try:
+                os.rmdir(parent)  # only succeeds when empty
+            except OSError:
+                break
+            parent = parent.parent
+
+
+def _remove_stale(site: Path, keep: set) -> None:
+    """Delete what this build did not produce (`keep`: pages of deleted records, old list pages, old
+    attachments), then empty folders: the reused folder then equals a clean build. The search
+    index folder is the indexer's (left alone)."""
     base = str(site)
     for dirpath, dirnames, filenames in os.walk(base, topdown=False):
         rel = os.path.relpath(dirpath, base).replace(os.sep, "/")

@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from disclosure.site.planner import SitePlan, record_url
+from disclosure.site.render import write_bytes
 from disclosure.site.feeds import write_feeds
 from disclosure.site.search import finish_index
 from disclosure.site.selfhost import external_references, prune_and_neutralise
@@ -68,7 +69,7 @@ def write_outputs(plan: SitePlan, site_dir: Path, search: bool = True, indexing=
     those; None: every file)."""
     prune_and_neutralise(site_dir)
     try:
-        (site_dir / "catalogue.json").write_text(catalogue_text(catalogue_json(plan)), encoding="utf-8")
+        write_bytes(site_dir / "catalogue.json", catalogue_text(catalogue_json(plan)).encode("utf-8"), True)
         write_feeds(plan, site_dir, ids=feed_ids)
     finally:
         if indexing:
