@@ -34,6 +34,7 @@ import gzip
 import hashlib
 import json
 import marshal
+import os
 import re
 import unicodedata
 import zlib
@@ -208,6 +209,7 @@ def _write_chunks(items, index_dir: Path, chunk_locs: int, reuse: Path | None = 
     pending: list = []
     prev_last = None
     size = 0
+    have = set(os.listdir(index_dir))
 
     def flush(next_first):
         nonlocal pending, size, prev_last
@@ -215,7 +217,9 @@ def _write_chunks(items, index_dir: Path, chunk_locs: int, reuse: Path | None = 
         blob = b"\x81" + _head(4, len(pending)) + b"".join(b for _w, _n, b in pending)
         name = _name(blob, 12)
         file = f"{name}.pf_index"
-        if reuse is None or not _link_if_there(reuse / file, index_dir / file):
+        if file in have:
+            pass  # an in-place merge: that file holds these very bytes
+        elif reuse is None or not _link_if_there(reuse / file, index_dir / file):
             (index_dir / file).write_bytes(_pack(blob, CHUNK_LEVEL))
         out.append([lo, hi, name])
         prev_last = pending[-1][0]
@@ -516,7 +520,11 @@ def merge_bundles(shards: list[Path], out: Path, chunk_locs: int = CHUNK_LOCS, l
                   reuse: Path | None = None) -> dict:
     """Merge prepared shards (prepare_shard; newest first) into one Pagefind bundle in `out`.
     `reuse`: the last merged bundle (same MERGE_FORMAT and CHUNK_LEVEL), whose unchanged index
-    chunks are linked (`_write_chunks`).
+    chunks are linked (`_write_chunks`). `out` may itself hold the last merged bundle (packed
+    alike): it is then updated in place. Its files are named after their bytes (fragments after
+    their shard's digest), so a file already there is kept, a new one added, one no longer
+    listed deleted, and the two files of fixed names replaced by rename: at 100,000 records,
+    linking the 100,000 fragments anew took 4.4 s of an edit's merge.
 
     Page numbers follow the shards' order (the newest shard's pages first), so an exact search
     still returns pages newest first. Words are merged in a streaming k-way merge and re-cut to
@@ -527,6 +535,7 @@ def merge_bundles(shards: list[Path], out: Path, chunk_locs: int = CHUNK_LOCS, l
     out = Path(out)
     for sub in ("index", "filter", "fragment"):
         (out / sub).mkdir(parents=True, exist_ok=True)
+    before = _bundle_files(out)  # an in-place merge: the last merged bundle, updated (files are content-named)
     opened = [_Shard(s) for s in shards]
     offsets, pages = [], []
     names = [pid for s in opened for pid, _ in s.meta[1]]
@@ -537,7 +546,8 @@ def merge_bundles(shards: list[Path], out: Path, chunk_locs: int = CHUNK_LOCS, l
         offsets.append(len(pages))
         pages.extend([pid, WORD_COUNT] for pid, _ in s.meta[1])
         for pid, _ in s.meta[1]:
-            link_or_copy(s.dir / "fragment" / f"{pid}.pf_fragment", out / "fragment" / f"{pid}.pf_fragment")
+            if f"fragment/{pid}.pf_fragment" not in before:  # named after its shard's digest: same name, same bytes
+                link_or_copy(s.dir / "fragment" / f"{pid}.pf_fragment", out / "fragment" / f"{pid}.pf_fragment")
         if (s.dir / "text").is_dir():  # the excerpt blocks of long bodies (search.write_text_blocks)
             (out / "text").mkdir(exist_ok=True)
             for f in (s.dir / "text").iterdir():
@@ -575,18 +585,53 @@ def merge_bundles(shards: list[Path], out: Path, chunk_locs: int = CHUNK_LOCS, l
             continue
         blob = cbor2.dumps([name, [[v, nos] for v, nos in values.items()]])
         h = _name(blob)
-        (out / "filter" / f"{h}.pf_filter").write_bytes(_pack(blob))
+        if f"filter/{h}.pf_filter" not in before:
+            (out / "filter" / f"{h}.pf_filter").write_bytes(_pack(blob))
         filter_meta.append([name, h])
 
     first = opened[0]
+    library_files = []
     for pattern in LIBRARY_FILES:
         for f in Path(library or first.dir).glob(pattern):
-            link_or_copy(f, out / f.name)
+            _replace_link(f, out / f.name)
+            library_files.append(f.name)
     meta = [first.meta[0], pages, chunks_meta, filter_meta, *first.meta[4:]]
     blob = cbor2.dumps(meta)
     meta_hash = _name(blob)
-    (out / f"pagefind.{meta_hash}.pf_meta").write_bytes(_pack(blob))
+    if f"pagefind.{meta_hash}.pf_meta" not in before:
+        (out / f"pagefind.{meta_hash}.pf_meta").write_bytes(_pack(blob))
     entry = dict(first.entry)
     entry["languages"] = {LANGUAGE: {**first.entry["languages"][LANGUAGE], "hash": meta_hash, "page_count": len(pages)}}
-    (out / "pagefind-entry.json").write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    tmp = out / f".pagefind-entry.json.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    os.replace(tmp, out / "pagefind-entry.json")
+    if before:  # what the updated bundle no longer lists
+        keep = {f"fragment/{pid}.pf_fragment" for pid, _ in pages} | {f"index/{h}.pf_index" for _, _, h in chunks_meta}
+        keep |= {f"filter/{h}.pf_filter" for _, h in filter_meta} | {f"pagefind.{meta_hash}.pf_meta", "pagefind-entry.json"}
+        keep |= set(library_files) | {f"text/{f.name}" for s in opened if (s.dir / "text").is_dir() for f in (s.dir / "text").iterdir()}
+        for rel in before - keep:
+            os.unlink(out / rel)
     return {"pages": len(pages), "chunks": len(chunks_meta)}
+
+
+def _bundle_files(out: Path) -> set:
+    """The files of a bundle folder, as paths relative to it (its sub-folders are one level deep)."""
+    found = set()
+    for e in os.scandir(out):
+        if e.is_dir(follow_symlinks=False):
+            found.update(f"{e.name}/{name}" for name in os.listdir(e.path))
+        else:
+            found.add(e.name)
+    return found
+
+
+def _replace_link(src: Path, dst: Path) -> None:
+    """dst becomes a hard link to src (a copy where links fail), replaced, never written through."""
+    try:
+        if os.path.samefile(src, dst):
+            return  # (renaming a link over another link of the same file would leave both names)
+    except FileNotFoundError:
+        pass
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    link_or_copy(src, tmp)
+    os.replace(tmp, dst)

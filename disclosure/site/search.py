@@ -625,32 +625,94 @@ def _link_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, dirs_exist_ok=True, copy_function=pagefind_bundle.link_or_copy)
 
 
+def _replace(path: Path, text: str) -> None:
+    """Write beside and rename over (the old file may be a hard link into the live site)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _files(folder: Path) -> dict:
+    """Every file below `folder`: relative path -> inode (one scandir per folder)."""
+    out, todo = {}, [""]
+    while todo:
+        rel = todo.pop()
+        try:
+            entries = list(os.scandir(folder / rel if rel else folder))
+        except FileNotFoundError:
+            continue
+        for e in entries:
+            name = f"{rel}/{e.name}" if rel else e.name
+            if e.is_dir(follow_symlinks=False):
+                todo.append(name)
+            else:
+                out[name] = e.inode()
+    return out
+
+
+def _sync_tree(src: Path, dst: Path) -> int:
+    """Make `dst` hold exactly `src`'s files, as hard links: a file already linked there is kept, a
+    different one is replaced by a link made beside it (never written through: in a recycled site
+    folder it may be the live site's), the others are deleted. Bundle files are named after their
+    content, so after an edit most are kept: at 100,000 records this replaces deleting the folder
+    and linking 100,000 fragments again. Returns the number of files linked."""
+    want, have = _files(src), _files(dst)
+    linked = 0
+    for rel, ino in want.items():
+        if have.get(rel) == ino:
+            continue
+        target = dst / rel
+        try:
+            os.link(src / rel, target)
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(src / rel, target)
+        except FileExistsError:
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.link")
+            os.link(src / rel, tmp)
+            os.replace(tmp, target)
+        linked += 1
+    for rel in have.keys() - want.keys():
+        os.unlink(dst / rel)
+    return linked
+
+
 def _merge(prepared: list[Path], digests: list[str], root: Path, cache: Path | None, library: Path | None = None) -> dict:
     """Merge the prepared shards into root (pagefind_bundle.merge_bundles). With a cache, the merged
     bundle is kept there too, keyed on the shards' digests, so a build whose shards are all unchanged
     (nothing edited, or a setting that the index does not hold) links it instead of merging again.
     Otherwise the last merged bundle packed alike (the folder name's first part: merge format, gzip
-    level and zlib, which decide a chunk's bytes) lends its unchanged chunks (merge_bundles `reuse`)."""
+    level and zlib, which decide a chunk's bytes) is updated in place (merge_bundles), and the
+    site's folder is then synchronised with it (`_sync_tree`: only what changed is linked)."""
     packing = f"{pagefind_bundle.MERGE_FORMAT}.{pagefind_bundle.CHUNK_LEVEL}.{zlib.ZLIB_RUNTIME_VERSION}"
     key = hashlib.sha256("|".join([str(pagefind_bundle.CHUNK_LOCS), *digests]).encode()).hexdigest()[:24]
-    kept = cache / f"merged-{packing}-{key}" if cache else None
-    if kept and (kept / "merged.json").is_file():
-        _link_tree(kept / "bundle", root)
+    if not cache:
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        try:
+            return pagefind_bundle.merge_bundles(prepared, root, library=library)
+        except pagefind_bundle.SearchIndexError as e:
+            raise SearchIndexError(f"搜索索引合并失败：{e}") from e
+    kept = cache / f"merged-{packing}-{key}"
+    if (kept / "merged.json").is_file():
+        _sync_tree(kept / "bundle", root)
         return json.loads((kept / "merged.json").read_text(encoding="utf-8"))
-    previous = next((d / "bundle" for d in cache.glob(f"merged-{packing}-*") if (d / "merged.json").is_file()),
-                    None) if cache else None
+    previous = next((d for d in cache.glob(f"merged-{packing}-*") if (d / "merged.json").is_file()), None)
+    tmp = cache / f".tmp-merged-{key}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    if previous is not None:  # updated in place (merge_bundles keeps what is unchanged)
+        (previous / "merged.json").unlink()
+        os.rename(previous, tmp)
     try:
-        merged = pagefind_bundle.merge_bundles(prepared, root, library=library, reuse=previous)
+        merged = pagefind_bundle.merge_bundles(prepared, tmp / "bundle", library=library)
     except pagefind_bundle.SearchIndexError as e:
-        raise SearchIndexError(f"搜索索引合并失败：{e}") from e
-    if kept:
-        tmp = cache / f".tmp-merged-{key}"
         shutil.rmtree(tmp, ignore_errors=True)
-        _link_tree(root, tmp / "bundle")
-        (tmp / "merged.json").write_text(json.dumps(merged), encoding="utf-8")
-        for old in cache.glob("merged-*"):
-            shutil.rmtree(old, ignore_errors=True)
-        os.replace(tmp, kept)
+        raise SearchIndexError(f"搜索索引合并失败：{e}") from e
+    (tmp / "merged.json").write_text(json.dumps(merged), encoding="utf-8")
+    _sync_tree(tmp / "bundle", root)
+    for old in cache.glob("merged-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    os.replace(tmp, kept)
     return merged
 
 
@@ -659,15 +721,15 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
     """Index the shards, merge them into one bundle at site_dir/pagefind/ and write the shard list to
     site_dir/pagefind/shards.json. Returns {"shards": [...], "built": n, "reused": n}."""
     site_dir = Path(site_dir)
-    root = site_dir / BUNDLE_DIR
-    if root.exists():
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
+    root = site_dir / BUNDLE_DIR  # synchronised with the merged bundle (`_merge`), not emptied first
+    root.mkdir(parents=True, exist_ok=True)
     if shard_cap is None:
         shard_cap = int(os.environ.get("DISCLOSURE_SEARCH_SHARD_CAP") or SHARD_CAP)
     shards = assign_shards(docs, shard_cap)
     if not shards:
-        (root / "shards.json").write_text(json.dumps({"shards": []}), encoding="utf-8")
+        shutil.rmtree(root)
+        root.mkdir()
+        _replace(root / "shards.json", json.dumps({"shards": []}))
         return {"shards": [], "built": 0, "reused": 0}
     plan = [(sid, recs, shard_digest(recs)) for sid, recs in shards]
     if memory_budget_mb is None:
@@ -730,7 +792,7 @@ def build_index(docs: list[IndexDoc], site_dir: Path, cache_dir: Path | None = N
         shutil.rmtree(tmp, ignore_errors=True)
     info = {"shards": [sid for sid, _, _ in plan], "records": [len(r) for _, r, _ in plan], "digests": [d for _, _, d in plan],
             "chunks": merged["chunks"], "chunk_locs": pagefind_bundle.CHUNK_LOCS}
-    (root / "shards.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+    _replace(root / "shards.json", json.dumps(info, ensure_ascii=False))
     return {**info, "built": built, "reused": reused, "parallel": parallel}
 
 
