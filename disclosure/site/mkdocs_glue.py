@@ -144,27 +144,24 @@ class OffNavRenderer:
 
 
 def _link(old: Path, new: Path, ino: int | None = None) -> None:
-    """Hard-link the last good site's file `old` at `new`. In a recycled folder (build.py) `new`
-    is often there already: kept when it is that very file (`ino`: its inode, if known), else
-    replaced by a link made beside it (a file hard-linked into another site is never written)."""
-    if ino is not None:
-        try:
-            if os.lstat(new).st_ino == ino:
-                return
-        except FileNotFoundError:
-            pass
+    """Hard-link the last good site's file `old` at `new`, in the folder being built. In a recycled
+    folder (build.py) `new` is often there already: kept when it is that very file (`ino`: its
+    inode, if known), else unlinked first. The name is this build's, the file may be the live
+    site's: only the name goes (a link replaced with rename would cost a journaled rename per page
+    after a build that rewrote every page)."""
+    try:
+        st = os.lstat(new)
+    except FileNotFoundError:
+        st = None
+    if st is not None:
+        if st.st_ino == (ino if ino is not None else os.stat(old).st_ino):
+            return
+        os.unlink(new)
     try:
         os.link(old, new)
     except FileNotFoundError:
         new.parent.mkdir(parents=True, exist_ok=True)
         os.link(old, new)
-    except FileExistsError:
-        a, b = os.stat(old), os.lstat(new)
-        if (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev):
-            return
-        tmp = new.with_name(f".{new.name}.{os.getpid()}.link")
-        os.link(old, tmp)
-        os.replace(tmp, new)
 
 
 def _search_enabled() -> bool:
