@@ -514,3 +514,11 @@ def test_disclosure_build_recycles_the_replaced_site_and_equals_a_clean_build(tm
     taken = step(5)
     assert site.stat().st_ino == taken
     assert slug_page.relative_to(site).as_posix() in tree(site)
+    # a setting every page shows: that build renders every page, so the next one starts from an
+    # empty folder (relinking every name of the old one costs more than new folders)
+    config.write_text(config.read_text(encoding="utf-8").replace("site_name: ", "site_name: 新", 1), encoding="utf-8")
+    step(6)
+    taken = step(7)
+    assert taken is not None and site.stat().st_ino != taken
+    taken = step(8)
+    assert site.stat().st_ino == taken  # and the one after recycles again
